@@ -71,6 +71,17 @@ $(O)/tests/unit/%: $(O)/obj/tests/unit/%.o $(LIB_OBJ)
 fixtures/kst-typeset: fixtures/kst-typeset.c $(LIB_OBJ)
 	$(CC) $(WARN) $(CPPFLAGS) $(CFLAGS) $(CFLAGS_kst-typeset) -o $@ $^ $(LIBS_kst-typeset)
 
+# Conversion as make rules, so `make -j4 out/a.xml out/b.xml` or `make -j4 convert`
+# runs in parallel; kst2xml -o writes each result atomically.
+CORPUS ?= ../shared/corpus
+vpath %.pdf fixtures $(CORPUS)/kst $(CORPUS)/letters
+CONVERT = $(patsubst %.pdf,out/%.xml,$(notdir $(wildcard fixtures/*.pdf $(CORPUS)/kst/*.pdf $(CORPUS)/letters/*.pdf)))
+
+out/%.xml: %.pdf $(PROGS)
+	@$(O)/bin/kst2xml -o out $<
+
+convert: $(CONVERT)
+
 deps:
 	@sh .ci/deps
 
@@ -100,5 +111,5 @@ fuzz:
 clean:
 	rm -rf out/* obj $(PROGS) $(UNITS) fixtures/kst-typeset
 
-.PHONY: all deps san demo check eval bench fuzz clean
+.PHONY: all deps san demo check eval bench fuzz clean convert
 .SECONDARY:
