@@ -1,0 +1,22 @@
+#!/bin/sh
+# Quality floors: every metric of make eval must stay at or above its floor in
+# tests/eval-floors.tsv (docs/eval.md). Runs in the plain build tree only: the
+# figures do not depend on the sanitizers and the conversion costs time.
+. tests/lib.sh
+if [ "$KST_ROOT" != "." ]; then
+	ok "eval floors skipped in $KST_ROOT (checked in the plain build)"
+	exit 0
+fi
+if ! command -v python3 >/dev/null 2>&1; then
+	ok "eval floors skipped: no python3"
+	exit 0
+fi
+python3 tests/eval.py --check --keep "$TMP" --tsv "$TMP/eval.tsv"
+# The similarity measure itself: identical texts 1, disjoint 0, one word of four changed 0.75.
+printf 'een twee drie vier\n' >"$TMP/a.txt"
+printf 'een  twee\tdrie\nvier\n' >"$TMP/b.txt"
+printf 'een twee drie VIJF\n' >"$TMP/c.txt"
+printf 'x y\n' >"$TMP/d.txt"
+check_eq "similarity: white space does not count" "$(python3 tests/similarity.py "$TMP/a.txt" "$TMP/b.txt")" 1.0000
+check_eq "similarity: one word of four differs" "$(python3 tests/similarity.py "$TMP/a.txt" "$TMP/c.txt")" 0.7500
+check_eq "similarity: nothing in common" "$(python3 tests/similarity.py "$TMP/a.txt" "$TMP/d.txt")" 0.0000
