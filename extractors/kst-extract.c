@@ -1,0 +1,931 @@
+/* kst-extract - PDF to the kst stream: pages, text lines, and the runs inside
+ * a line whose size, rise or style differ (superscript footnote markers).
+ *
+ * The only stage that links poppler-glib. Output is buffered and written only
+ * when the whole document was read, so a failure never leaves partial output.
+ * See docs/stream.md and docs/man/kst-extract.1. */
+#include "kst.h"
+#include "stream.h"
+#include "buf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib.h>
+#include <poppler.h>
+
+#define DEFAULT_MAX_PAGES 5000L
+#define DEFAULT_MAX_BYTES (256L << 20)
+#define MAGIC_WINDOW 1024
+
+/* A glyph bbox is the font's ascent..descent box; the baseline sits this
+ * fraction of the box height above its bottom. Typical Latin text faces have
+ * descent/(ascent+descent) between 0.17 and 0.27; the error this makes in a
+ * run's rise is that spread times the height difference: a few tenths of a
+ * point, far below a superscript's rise. */
+#define DESCENT_SHARE 0.21
+
+/* A line is split where two glyphs are further apart than this many times
+ * the line's font size (and at least GAP_MIN points): a margin column and the
+ * body column must never share a line record. */
+#define GAP_EMS 2.5
+#define GAP_MIN 14.0
+
+static const char usage[] =
+	"usage: kst-extract [--max-pages N] [--max-bytes N] [FILE.pdf | -]\n";
+
+struct options {
+	long max_pages;
+	long max_bytes;
+	const char *file;	/* NULL or "-" for standard input */
+};
+
+struct input {
+	char *data;
+	size_t len;
+	const char *path;	/* as written in the source record */
+	const char *name;	/* for messages */
+};
+
+/* What one poppler attribute range says about its glyphs. */
+struct face {
+	double size;
+	char font[128];		/* subset prefix stripped, printable ASCII */
+	char style[3];		/* "-", "b", "i" or "bi" */
+};
+
+struct glyph {
+	gunichar c;
+	double x1, y1, x2, y2;
+	double base;		/* estimated baseline */
+	int face;		/* index into faces, -1 when unknown */
+};
+
+struct page_text {
+	struct glyph *g;
+	size_t n;
+	struct face *faces;
+	size_t nface;
+};
+
+/* The normalised text of one line and, per glyph, where it landed. */
+struct line_text {
+	struct buf text;
+	size_t *start;		/* byte offset of glyph i in text */
+	size_t *end;
+	size_t cap;
+};
+
+struct totals {
+	unsigned long glyphs;	/* printable glyphs on all pages */
+	int misaligned;		/* pages whose text and layout disagreed */
+};
+
+/* ---- diagnostics and quiet poppler ---- */
+
+static void
+quiet_log(const gchar *domain, GLogLevelFlags level, const gchar *msg,
+    gpointer data)
+{
+	(void)domain; (void)level; (void)msg; (void)data;
+}
+
+static GLogWriterOutput
+quiet_writer(GLogLevelFlags level, const GLogField *fields, gsize n,
+    gpointer data)
+{
+	(void)level; (void)fields; (void)n; (void)data;
+	return G_LOG_WRITER_HANDLED;
+}
+
+/* Poppler reports syntax errors of damaged files through GLib logging;
+ * our one-line diagnostic says what matters, so its chatter is dropped. */
+static void
+silence_poppler(void)
+{
+	g_log_set_default_handler(quiet_log, NULL);
+	g_log_set_handler("Poppler", G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL
+	    | G_LOG_FLAG_RECURSION, quiet_log, NULL);
+	g_log_set_writer_func(quiet_writer, NULL, NULL);
+}
+
+/* ---- command line ---- */
+
+static long
+parse_count(const char *opt, const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end != '\0' || v <= 0)
+		kst_die(KST_EUSAGE, "%s: not a positive number: %s", opt, s);
+	return v;
+}
+
+static void
+parse_args(int argc, char **argv, struct options *o)
+{
+	int i;
+
+	o->max_pages = DEFAULT_MAX_PAGES;
+	o->max_bytes = DEFAULT_MAX_BYTES;
+	o->file = NULL;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			fputs(usage, stdout);
+			fputs("Writes the kst stream (docs/stream.md) of a PDF: "
+			    "pages, text lines and their runs.\n", stdout);
+			kst_close_stdout();
+			exit(KST_OK);
+		} else if (strcmp(a, "--version") == 0) {
+			printf("kst-extract %s\n", KST_VERSION);
+			kst_close_stdout();
+			exit(KST_OK);
+		} else if (strcmp(a, "--max-pages") == 0 && i + 1 < argc) {
+			o->max_pages = parse_count(a, argv[++i]);
+		} else if (strcmp(a, "--max-bytes") == 0 && i + 1 < argc) {
+			o->max_bytes = parse_count(a, argv[++i]);
+		} else if (strcmp(a, "--") == 0 && i + 2 == argc) {
+			o->file = argv[++i];
+		} else if (a[0] == '-' && a[1] != '\0') {
+			fputs(usage, stderr);
+			exit(KST_EUSAGE);
+		} else if (o->file == NULL) {
+			o->file = a;
+		} else {
+			fputs(usage, stderr);
+			exit(KST_EUSAGE);
+		}
+	}
+}
+
+/* ---- input ---- */
+
+static void
+read_all(int fd, struct input *in, long max_bytes)
+{
+	size_t cap = 1 << 16;
+	ssize_t got;
+
+	in->data = kst_xmalloc(cap);
+	in->len = 0;
+	for (;;) {
+		if (in->len == cap) {
+			cap *= 2;
+			in->data = kst_xrealloc(in->data, cap);
+		}
+		got = read(fd, in->data + in->len, cap - in->len);
+		if (got == 0)
+			break;
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			kst_die(KST_ENOFILE, "%s: %s", in->name, strerror(errno));
+		}
+		in->len += (size_t)got;
+		if (in->len > (size_t)max_bytes)
+			kst_die(KST_ELIMIT, "%s: larger than %ld bytes "
+			    "(--max-bytes)", in->name, max_bytes);
+	}
+}
+
+static void
+load_input(const struct options *o, struct input *in)
+{
+	struct stat st;
+	int fd;
+
+	if (o->file == NULL || strcmp(o->file, "-") == 0) {
+		in->path = "-";
+		in->name = "<stdin>";
+		read_all(STDIN_FILENO, in, o->max_bytes);
+		return;
+	}
+	in->path = in->name = o->file;
+	fd = open(o->file, O_RDONLY);
+	if (fd < 0)
+		kst_die(KST_ENOFILE, "%s: %s", in->name, strerror(errno));
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+		kst_die(KST_ENOFILE, "%s: is a directory", in->name);
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)
+	    && st.st_size > (off_t)o->max_bytes)
+		kst_die(KST_ELIMIT, "%s: %lld bytes, more than --max-bytes %ld",
+		    in->name, (long long)st.st_size, o->max_bytes);
+	read_all(fd, in, o->max_bytes);
+	close(fd);
+}
+
+static int
+has_pdf_magic(const struct input *in)
+{
+	size_t n = in->len < MAGIC_WINDOW ? in->len : MAGIC_WINDOW, i;
+
+	for (i = 0; i + 5 <= n; i++)
+		if (memcmp(in->data + i, "%PDF-", 5) == 0)
+			return 1;
+	return 0;
+}
+
+static PopplerDocument *
+open_document(const struct input *in)
+{
+	PopplerDocument *doc;
+	GBytes *bytes;
+	GError *err = NULL;
+
+	bytes = g_bytes_new_static(in->data, in->len);
+	doc = poppler_document_new_from_bytes(bytes, NULL, &err);
+	g_bytes_unref(bytes);
+	if (doc != NULL)
+		return doc;
+	if (err != NULL && err->domain == POPPLER_ERROR
+	    && err->code == POPPLER_ERROR_ENCRYPTED)
+		kst_die(KST_EENCRYPTED, "%s: encrypted PDF that needs a "
+		    "password; cannot extract its text", in->name);
+	kst_die(KST_EDAMAGED, "%s: damaged or truncated PDF: %s", in->name,
+	    err != NULL && err->message ? err->message : "poppler cannot open it");
+}
+
+/* ---- faces ---- */
+
+static int
+contains(const char *hay, const char *needle)
+{
+	return strstr(hay, needle) != NULL;
+}
+
+static void
+face_style(const char *font, char *style)
+{
+	int bold, italic;
+
+	bold = contains(font, "Bold") || contains(font, "Black")
+	    || contains(font, "Semibold") || contains(font, "SemiBold")
+	    || contains(font, "Heavy") || contains(font, "bold")
+	    || contains(font, "Demi");
+	italic = contains(font, "Italic") || contains(font, "Oblique")
+	    || contains(font, "italic") || contains(font, "Kursiv");
+	strcpy(style, bold && italic ? "bi" : bold ? "b" : italic ? "i" : "-");
+}
+
+/* Copies a PDF font name without its subset tag ("ABCDEF+"), keeping only
+ * printable ASCII so the field is safe for any reader. */
+static void
+face_font(const char *name, char *out, size_t cap)
+{
+	size_t i, o = 0;
+
+	if (name == NULL || *name == '\0') {
+		strcpy(out, "-");
+		return;
+	}
+	if (strlen(name) > 7 && name[6] == '+') {
+		for (i = 0; i < 6 && name[i] >= 'A' && name[i] <= 'Z'; i++)
+			;
+		if (i == 6)
+			name += 7;
+	}
+	for (i = 0; name[i] != '\0' && o + 1 < cap; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		out[o++] = c > ' ' && c < 0x7f ? (char)c : '_';
+	}
+	out[o] = '\0';
+	if (o == 0)
+		strcpy(out, "-");
+}
+
+static double
+finite_or_zero(double v)
+{
+	if (!isfinite(v))
+		return 0;
+	if (v > 1e6)
+		return 1e6;
+	if (v < -1e6)
+		return -1e6;
+	return v;
+}
+
+/* ---- page text ---- */
+
+/* Decodes one UTF-8 sequence leniently: poppler may hand out encoded
+ * surrogates or other junk from hostile ToUnicode maps. */
+static gunichar
+next_char(const char **sp)
+{
+	const unsigned char *s = (const unsigned char *)*sp;
+	gunichar c;
+	int n, i;
+
+	if (s[0] < 0x80) {
+		*sp += 1;
+		return s[0];
+	}
+	if (s[0] >= 0xc2 && s[0] < 0xe0) {
+		c = s[0] & 0x1f; n = 1;
+	} else if (s[0] >= 0xe0 && s[0] < 0xf0) {
+		c = s[0] & 0x0f; n = 2;
+	} else if (s[0] >= 0xf0 && s[0] < 0xf5) {
+		c = s[0] & 0x07; n = 3;
+	} else {
+		*sp += 1;
+		return 0xfffd;
+	}
+	for (i = 1; i <= n; i++) {
+		if ((s[i] & 0xc0) != 0x80) {
+			*sp += i;
+			return 0xfffd;
+		}
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	*sp += n + 1;
+	if (c > 0x10ffff || (c >= 0xd800 && c < 0xe000))
+		return 0xfffd;
+	return c;
+}
+
+static void
+load_faces(GList *attrs, struct page_text *pt)
+{
+	GList *l;
+	size_t i = 0;
+
+	pt->nface = g_list_length(attrs);
+	pt->faces = kst_xmalloc(pt->nface * sizeof(*pt->faces));
+	for (l = attrs; l != NULL; l = l->next, i++) {
+		PopplerTextAttributes *a = l->data;
+		struct face *f = &pt->faces[i];
+
+		f->size = finite_or_zero(a->font_size);
+		face_font(a->font_name, f->font, sizeof(f->font));
+		face_style(f->font, f->style);
+	}
+}
+
+static void
+assign_faces(GList *attrs, struct page_text *pt)
+{
+	GList *l;
+	int i = 0;
+
+	for (l = attrs; l != NULL; l = l->next, i++) {
+		PopplerTextAttributes *a = l->data;
+		long k;
+
+		for (k = a->start_index; k <= a->end_index; k++)
+			if (k >= 0 && (size_t)k < pt->n)
+				pt->g[k].face = i;
+	}
+}
+
+/* Reads text, glyph boxes and attributes of a page: three views of the same
+ * cached poppler text page, aligned character by character. Returns 0 when
+ * their lengths disagree (then the shorter prefix is used). */
+static int
+load_page(PopplerPage *page, struct page_text *pt)
+{
+	PopplerRectangle *rects = NULL;
+	guint nrect = 0;
+	GList *attrs;
+	char *text;
+	const char *s;
+	size_t n = 0, cap;
+	int aligned = 1;
+
+	memset(pt, 0, sizeof(*pt));
+	text = poppler_page_get_text(page);
+	if (text == NULL)
+		return 1;
+	if (!poppler_page_get_text_layout(page, &rects, &nrect))
+		nrect = 0;
+	cap = strlen(text) + 1;
+	pt->g = kst_xmalloc(cap * sizeof(*pt->g));
+	for (s = text; *s != '\0' && n < nrect; n++) {
+		struct glyph *g = &pt->g[n];
+
+		g->c = next_char(&s);
+		g->x1 = finite_or_zero(rects[n].x1);
+		g->y1 = finite_or_zero(rects[n].y1);
+		g->x2 = finite_or_zero(rects[n].x2);
+		g->y2 = finite_or_zero(rects[n].y2);
+		if (g->x2 < g->x1) { double t = g->x1; g->x1 = g->x2; g->x2 = t; }
+		if (g->y2 < g->y1) { double t = g->y1; g->y1 = g->y2; g->y2 = t; }
+		g->base = g->y2 - DESCENT_SHARE * (g->y2 - g->y1);
+		g->face = -1;
+	}
+	if (*s != '\0' || n != nrect)
+		aligned = 0;
+	pt->n = n;
+	attrs = poppler_page_get_text_attributes(page);
+	load_faces(attrs, pt);
+	assign_faces(attrs, pt);
+	poppler_page_free_text_attributes(attrs);
+	g_free(rects);
+	g_free(text);
+	return aligned;
+}
+
+static void
+free_page(struct page_text *pt)
+{
+	free(pt->g);
+	free(pt->faces);
+}
+
+/* ---- one line ---- */
+
+static int
+is_space(gunichar c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == 0x3000
+	    || (c >= 0x2000 && c <= 0x200b);
+}
+
+/* Control characters carry no text: poppler makes them from unmapped glyphs. */
+static int
+is_dropped(gunichar c)
+{
+	return (c < 0x20 && c != '\t') || (c >= 0x7f && c < 0xa0)
+	    || c == 0xfffe || c == 0xffff || c == 0xfeff;
+}
+
+static const char *
+ligature(gunichar c)
+{
+	static const char *const lig[] = {
+		"ff", "fi", "fl", "ffi", "ffl", "\xc5\xbft", "st"
+	};
+
+	if (c >= 0xfb00 && c <= 0xfb06)
+		return lig[c - 0xfb00];
+	return NULL;
+}
+
+static void
+line_reserve(struct line_text *lt, size_t n)
+{
+	if (n <= lt->cap)
+		return;
+	lt->cap = n * 2;
+	lt->start = kst_xrealloc(lt->start, lt->cap * sizeof(*lt->start));
+	lt->end = kst_xrealloc(lt->end, lt->cap * sizeof(*lt->end));
+}
+
+/* Appends the NFC form of glyphs [a, b) (one starter and what combines
+ * with it) and records their byte range. */
+static void
+add_cluster(struct line_text *lt, const struct glyph *g, size_t a, size_t b,
+    size_t base)
+{
+	char tmp[64];
+	struct buf raw = BUF_INIT;
+	size_t i, from = lt->text.len;
+	char *nfc;
+
+	if (b - a == 1 && g[a].c < 0x300) {
+		buf_add(&lt->text, tmp, (size_t)g_unichar_to_utf8(g[a].c, tmp));
+	} else {
+		for (i = a; i < b; i++) {
+			const char *l = ligature(g[i].c);
+
+			if (l != NULL)
+				buf_adds(&raw, l);
+			else
+				buf_add(&raw, tmp,
+				    (size_t)g_unichar_to_utf8(g[i].c, tmp));
+		}
+		nfc = g_utf8_normalize(buf_str(&raw), (gssize)raw.len,
+		    G_NORMALIZE_NFC);
+		buf_adds(&lt->text, nfc != NULL ? nfc : buf_str(&raw));
+		g_free(nfc);
+		buf_free(&raw);
+	}
+	for (i = a; i < b; i++) {
+		lt->start[i - base] = from;
+		lt->end[i - base] = lt->text.len;
+	}
+}
+
+/* Builds the text of glyphs [a, b): ligatures expanded, NFC, control
+ * characters dropped (their range is empty). */
+static void
+line_build(struct line_text *lt, const struct glyph *g, size_t a, size_t b)
+{
+	size_t i, j;
+
+	buf_clear(&lt->text);
+	line_reserve(lt, b - a + 1);
+	for (i = a; i < b; i = j) {
+		j = i + 1;
+		if (is_dropped(g[i].c)) {
+			lt->start[i - a] = lt->end[i - a] = lt->text.len;
+			continue;
+		}
+		if (is_space(g[i].c)) {
+			buf_addc(&lt->text, ' ');
+			lt->start[i - a] = lt->text.len - 1;
+			lt->end[i - a] = lt->text.len;
+			continue;
+		}
+		while (j < b && !is_dropped(g[j].c) && !is_space(g[j].c)
+		    && g_unichar_combining_class(g[j].c) != 0)
+			j++;
+		add_cluster(lt, g, i, j, a);
+	}
+}
+
+static int
+printable(const struct glyph *g)
+{
+	return !is_space(g->c) && !is_dropped(g->c);
+}
+
+static int
+same_face(const struct page_text *pt, int a, int b)
+{
+	const struct face *fa = &pt->faces[a], *fb = &pt->faces[b];
+
+	return a == b || (fabs(fa->size - fb->size) < 0.005
+	    && strcmp(fa->font, fb->font) == 0);
+}
+
+/* The face carried by most printable glyphs of [a, b); ties go to the
+ * first seen. Faces come in long stretches, so few distinct ones a line. */
+static int
+dominant_face(const struct page_text *pt, size_t a, size_t b)
+{
+	enum { SLOTS = 16 };
+	int face[SLOTS];
+	size_t count[SLOTS], nslot = 0, i, k, best = 0;
+
+	for (i = a; i < b; i++) {
+		int f = pt->g[i].face;
+
+		if (f < 0 || !printable(&pt->g[i]))
+			continue;
+		for (k = 0; k < nslot && !same_face(pt, face[k], f); k++)
+			;
+		if (k == nslot) {
+			if (nslot == SLOTS)
+				continue;
+			face[nslot] = f;
+			count[nslot++] = 0;
+		}
+		count[k]++;
+	}
+	if (nslot == 0)
+		return -1;
+	for (k = 1; k < nslot; k++)
+		if (count[k] > count[best])
+			best = k;
+	return face[best];
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Median baseline of the glyphs in the dominant size: superscripts and
+ * drop caps do not move it. */
+static double
+line_base(const struct page_text *pt, size_t a, size_t b, double size)
+{
+	double *v = kst_xmalloc((b - a) * sizeof(*v)), m;
+	size_t i, n = 0;
+
+	for (i = a; i < b; i++) {
+		const struct glyph *g = &pt->g[i];
+
+		if (!printable(g))
+			continue;
+		if (g->face >= 0 && fabs(pt->faces[g->face].size - size) > 0.01)
+			continue;
+		v[n++] = g->base;
+	}
+	if (n == 0)
+		for (i = a; i < b; i++)
+			if (printable(&pt->g[i]))
+				v[n++] = pt->g[i].base;
+	qsort(v, n, sizeof(*v), cmp_double);
+	m = n == 0 ? 0 : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	free(v);
+	return m;
+}
+
+struct linefmt {
+	int face;		/* dominant face, -1 when none is known */
+	double size;
+	const char *style;
+	const char *font;
+	double base;
+	double size_tol;
+	double rise_tol;
+};
+
+/* Glyph properties compared against the line's. */
+struct look {
+	double size;
+	double rise;
+	const char *style;
+	const char *font;
+};
+
+static void
+glyph_look(const struct page_text *pt, const struct glyph *g,
+    const struct linefmt *lf, struct look *lk)
+{
+	lk->rise = lf->base - g->base;
+	if (g->face < 0) {
+		lk->size = lf->size;
+		lk->style = lf->style;
+		lk->font = lf->font;
+		return;
+	}
+	lk->size = pt->faces[g->face].size;
+	lk->style = pt->faces[g->face].style;
+	lk->font = pt->faces[g->face].font;
+}
+
+static int
+look_differs(const struct look *a, const struct look *b,
+    const struct linefmt *lf)
+{
+	return fabs(a->size - b->size) > lf->size_tol
+	    || fabs(a->rise - b->rise) > lf->rise_tol
+	    || strcmp(a->style, b->style) != 0;
+}
+
+static void
+emit_run(FILE *out, const struct line_text *lt, size_t first, size_t last,
+    const struct look *lk, double rise)
+{
+	rec_begin(out, "run");
+	rec_long_field(out, (long)lt->start[first]);
+	rec_long_field(out, (long)lt->end[last]);
+	rec_num_field(out, lk->size);
+	rec_num_field(out, rise);
+	rec_field(out, lk->style);
+	rec_field(out, lk->font);
+	rec_end(out);
+}
+
+/* Writes a run record for each maximal stretch of glyphs that look alike
+ * and unlike the line. Spaces join a run only when both neighbours do. */
+static void
+emit_runs(FILE *out, const struct page_text *pt, size_t a, size_t b,
+    const struct linefmt *lf, const struct line_text *lt)
+{
+	struct look line = { lf->size, 0, lf->style, lf->font }, first, cur;
+	size_t i, j, last;
+	double rise_sum;
+	int nrise;
+
+	for (i = a; i < b; i++) {
+		if (!printable(&pt->g[i]))
+			continue;
+		glyph_look(pt, &pt->g[i], lf, &first);
+		if (!look_differs(&first, &line, lf))
+			continue;
+		last = i;
+		rise_sum = first.rise;
+		nrise = 1;
+		for (j = i + 1; j < b; j++) {
+			if (!printable(&pt->g[j]))
+				continue;
+			glyph_look(pt, &pt->g[j], lf, &cur);
+			if (look_differs(&cur, &first, lf))
+				break;
+			last = j;
+			rise_sum += cur.rise;
+			nrise++;
+		}
+		emit_run(out, lt, last >= i ? i - a : 0, last - a, &first,
+		    rise_sum / nrise);
+		i = last;
+	}
+}
+
+static void
+line_format(const struct page_text *pt, size_t a, size_t b,
+    struct linefmt *lf)
+{
+	lf->face = dominant_face(pt, a, b);
+	if (lf->face >= 0) {
+		lf->size = pt->faces[lf->face].size;
+		lf->style = pt->faces[lf->face].style;
+		lf->font = pt->faces[lf->face].font;
+	} else {
+		lf->size = 0;
+		lf->style = "-";
+		lf->font = "-";
+	}
+	lf->base = line_base(pt, a, b, lf->size);
+	lf->size_tol = fmax(0.25, 0.05 * lf->size);
+	lf->rise_tol = fmax(0.8, 0.12 * lf->size);
+}
+
+/* Writes glyphs [a, b) as one line record plus its runs; nothing when the
+ * stretch holds no printable glyph. Returns the printable glyphs written. */
+static size_t
+emit_line(FILE *out, int pageno, const struct page_text *pt, size_t a,
+    size_t b, struct line_text *lt)
+{
+	double x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+	struct linefmt lf;
+	size_t i, n = 0;
+
+	while (a < b && !printable(&pt->g[a]))
+		a++;
+	while (b > a && !printable(&pt->g[b - 1]))
+		b--;
+	for (i = a; i < b; i++) {
+		const struct glyph *g = &pt->g[i];
+
+		if (!printable(g))
+			continue;
+		if (n++ == 0) {
+			x0 = g->x1; y0 = g->y1; x1 = g->x2; y1 = g->y2;
+			continue;
+		}
+		x0 = fmin(x0, g->x1); y0 = fmin(y0, g->y1);
+		x1 = fmax(x1, g->x2); y1 = fmax(y1, g->y2);
+	}
+	if (n == 0)
+		return 0;
+	line_build(lt, pt->g, a, b);
+	line_format(pt, a, b, &lf);
+	rec_begin(out, "line");
+	rec_long_field(out, pageno);
+	rec_num_field(out, x0);
+	rec_num_field(out, y0);
+	rec_num_field(out, x1);
+	rec_num_field(out, y1);
+	rec_num_field(out, lf.base);
+	rec_num_field(out, lf.size);
+	rec_field(out, lf.style);
+	rec_field(out, lf.font);
+	rec_fieldn(out, lt->text.s, lt->text.len);
+	rec_end(out);
+	emit_runs(out, pt, a, b, &lf, lt);
+	return n;
+}
+
+/* True when glyph j starts a new column: far right of glyph i on the same
+ * poppler line, or jumping back left past it. */
+static int
+column_gap(const struct page_text *pt, size_t i, size_t j)
+{
+	const struct glyph *p = &pt->g[i], *q = &pt->g[j];
+	double size = p->face >= 0 ? pt->faces[p->face].size : 0;
+	double gap = fmax(GAP_MIN, GAP_EMS * size);
+
+	return q->x1 - p->x2 > gap || p->x1 - q->x2 > gap;
+}
+
+/* Splits the glyphs of a page at poppler's newlines and at column gaps. */
+static size_t
+emit_page_lines(FILE *out, int pageno, const struct page_text *pt,
+    struct line_text *lt)
+{
+	size_t a = 0, i, prev = SIZE_MAX, n = 0;
+
+	for (i = 0; i < pt->n; i++) {
+		if (pt->g[i].c == '\n') {
+			n += emit_line(out, pageno, pt, a, i, lt);
+			a = i + 1;
+			prev = SIZE_MAX;
+			continue;
+		}
+		if (!printable(&pt->g[i]))
+			continue;
+		if (prev != SIZE_MAX && column_gap(pt, prev, i)) {
+			n += emit_line(out, pageno, pt, a, i, lt);
+			a = i;
+		}
+		prev = i;
+	}
+	n += emit_line(out, pageno, pt, a, pt->n, lt);
+	return n;
+}
+
+static void
+emit_page(FILE *out, PopplerDocument *doc, int index, struct totals *t,
+    struct line_text *lt)
+{
+	PopplerPage *page = poppler_document_get_page(doc, index);
+	struct page_text pt;
+	double w = 0, h = 0;
+
+	if (page == NULL) {
+		rec_begin(out, "page");
+		rec_long_field(out, index + 1);
+		rec_num_field(out, 0);
+		rec_num_field(out, 0);
+		rec_end(out);
+		return;
+	}
+	poppler_page_get_size(page, &w, &h);
+	rec_begin(out, "page");
+	rec_long_field(out, index + 1);
+	rec_num_field(out, finite_or_zero(w));
+	rec_num_field(out, finite_or_zero(h));
+	rec_end(out);
+	if (!load_page(page, &pt))
+		t->misaligned++;
+	t->glyphs += emit_page_lines(out, index + 1, &pt, lt);
+	free_page(&pt);
+	g_object_unref(page);
+}
+
+/* ---- document ---- */
+
+static void
+emit_source(FILE *out, const struct input *in, int pages)
+{
+	char *sum;
+
+	sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256,
+	    (const guchar *)in->data, in->len);
+	rec_begin(out, "source");
+	rec_long_field(out, (long)in->len);
+	rec_long_field(out, pages);
+	rec_field(out, sum);
+	rec_field(out, in->path);
+	rec_end(out);
+	g_free(sum);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options o;
+	struct input in;
+	struct totals t = { 0, 0 };
+	struct line_text lt = { BUF_INIT, NULL, NULL, 0 };
+	PopplerDocument *doc;
+	char *obuf = NULL;
+	size_t olen = 0;
+	FILE *out;
+	int pages, i;
+
+	kst_setprog(argv[0]);
+	parse_args(argc, argv, &o);
+	silence_poppler();
+	load_input(&o, &in);
+	if (in.len == 0)
+		kst_die(KST_EEMPTY, "%s: empty file", in.name);
+	if (!has_pdf_magic(&in))
+		kst_die(KST_ENOTPDF, "%s: not a PDF (no %%PDF- header)", in.name);
+	doc = open_document(&in);
+	pages = poppler_document_get_n_pages(doc);
+	if (pages <= 0)
+		kst_die(KST_EDAMAGED, "%s: damaged PDF: no pages", in.name);
+	if (pages > o.max_pages)
+		kst_die(KST_ELIMIT, "%s: %d pages, more than --max-pages %ld",
+		    in.name, pages, o.max_pages);
+	out = open_memstream(&obuf, &olen);
+	if (out == NULL)
+		kst_die(KST_EINTERNAL, "open_memstream: %s", strerror(errno));
+	stream_header(out);
+	emit_source(out, &in, pages);
+	for (i = 0; i < pages; i++)
+		emit_page(out, doc, i, &t, &lt);
+	if (t.misaligned) {
+		rec_begin(out, "warn");
+		rec_field(out, "extract-misaligned");
+		rec_field(out, "poppler's text and glyph boxes disagreed on "
+		    "some pages; text there may be cut short");
+		rec_end(out);
+	}
+	if (fclose(out) != 0)
+		kst_die(KST_EINTERNAL, "memory stream: %s", strerror(errno));
+	if (t.glyphs == 0)
+		kst_die(KST_ENOTEXT, "%s: no text layer on any page: a scan "
+		    "without text; it needs OCR first", in.name);
+	fwrite(obuf, 1, olen, stdout);
+	kst_close_stdout();
+	free(obuf);
+	buf_free(&lt.text);
+	free(lt.start);
+	free(lt.end);
+	g_object_unref(doc);
+	free(in.data);
+	return KST_OK;
+}
