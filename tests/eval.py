@@ -195,21 +195,33 @@ def documents(corpus):
 # ---------------------------------------------------------------- conversion
 
 def pipeline(root):
-    """The command lines that convert a PDF: bin/kst2xml, or the chain of
-    whichever stages are built. None when nothing can make XML."""
+    """The ways to convert a PDF, best first: bin/kst2xml, then the chain
+    of whichever stages are built. Empty when nothing can make XML."""
+    ways = []
     porcelain = os.path.join(root, "bin/kst2xml")
     if os.access(porcelain, os.X_OK):
-        return [[porcelain]]
+        ways.append([[porcelain]])
     extract = os.path.join(root, "extractors/kst-extract")
     toxml = os.path.join(root, "transformers/kst-xml")
-    if not (os.access(extract, os.X_OK) and os.access(toxml, os.X_OK)):
-        return None
-    chain = [[extract]]
-    for s in STAGES:
-        p = os.path.join(root, s)
-        if os.access(p, os.X_OK):
-            chain.append([p])
-    return chain
+    if os.access(extract, os.X_OK) and os.access(toxml, os.X_OK):
+        chain = [[extract]]
+        for s in STAGES:
+            p = os.path.join(root, s)
+            if os.access(p, os.X_OK):
+                chain.append([p])
+        ways.append(chain)
+    return ways
+
+
+def convert_any(ways, pdf, dest):
+    """Converts with the first way that runs; a porcelain that cannot find
+    its stages (exit 13, KST_ESTAGE) gives way to the stage chain."""
+    xml, problem = None, "no pipeline built"
+    for chain in ways:
+        xml, problem = convert(chain, pdf, dest)
+        if problem is None or " exit 13:" not in problem:
+            break
+    return xml, problem
 
 
 def convert(chain, pdf, dest):
@@ -439,11 +451,11 @@ def evaluate(name, pdf, truth, chain, keep):
     root = None
     if not os.path.exists(pdf):
         row["status"] = "no input %s" % pdf
-    elif chain is None:
+    elif not chain:
         row["status"] = "no pipeline built"
     else:
         dest = os.path.join(keep, name + ".xml")
-        xml, problem = convert(chain, pdf, dest)
+        xml, problem = convert_any(chain, pdf, dest)
         if problem:
             row["status"] = problem
         else:

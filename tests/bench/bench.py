@@ -66,10 +66,16 @@ def built(rel):
     return p if os.access(p, os.X_OK) else None
 
 
+def works(porcelain):
+    """bin/kst2xml converts the first input (it needs every stage built)."""
+    pdfs = inputs()
+    return bool(pdfs) and measure([porcelain, pdfs[0]])[3] == 0
+
+
 def chain_cmd():
     """A shell command template converting "$1" to stdout, or None."""
     porcelain = built("bin/kst2xml")
-    if porcelain:
+    if porcelain and works(porcelain):
         return [porcelain], "bin/kst2xml"
     extract, toxml = built("extractors/kst-extract"), built("transformers/kst-xml")
     if not (extract and toxml):
@@ -209,7 +215,7 @@ def scaling(pdfs, counts, tmp):
         say("== Scaling: pipeline not built")
         return None
     say("== Scaling: N documents (the set repeated), wall and CPU time, peak RSS of any process")
-    porcelain = built("bin/kst2xml")
+    porcelain = built("bin/kst2xml") if label == "bin/kst2xml" else None
     batch = porcelain and has_batch(porcelain)
     say("   driver: %s" % ("kst2xml -o DIR -j N" if batch else "xargs -P N (one %s a document)" % label))
     say("%8s %4s %10s %10s %12s %14s %10s" % ("docs", "-j", "wall s", "CPU s", "ms/doc wall",

@@ -1,0 +1,75 @@
+#!/bin/sh
+# Memory errors and definite leaks under valgrind, in the plain build only
+# (the sanitizer tree has its own checks and does not run under valgrind).
+# Each stage runs on the saved output of the one before it, on one real
+# one-page motion; reachable memory held by glib/poppler/libxml2 at exit is
+# not a leak, so only definite leaks and errors count.
+. tests/lib.sh
+if [ "$KST_ROOT" != "." ]; then
+	ok "valgrind skipped in $KST_ROOT (runs in the plain build)"
+	exit 0
+fi
+if ! command -v valgrind >/dev/null 2>&1; then
+	ok "valgrind skipped: not installed"
+	exit 0
+fi
+doc=$CORPUS/kst/kst-32545-143.pdf
+supp=""
+[ -f tests/valgrind.supp ] && supp="--suppressions=tests/valgrind.supp"
+
+vg() {	# name input-file-or-- program args...  -> output in $TMP/name.out
+	name=$1 input=$2; shift 2
+	if [ "$input" = "--" ]; then input=/dev/null; fi
+	# shellcheck disable=SC2086
+	valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
+		--show-leak-kinds=definite --error-exitcode=99 $supp \
+		--log-file="$TMP/$name.vg" "$@" <"$input" >"$TMP/$name.out" 2>"$TMP/$name.err"
+	st=$?
+	if [ $st -eq 99 ] || [ -s "$TMP/$name.vg" ]; then
+		fail "valgrind $name: errors or definite leaks"
+		sed 's/^/# /' "$TMP/$name.vg" | head -40
+		return 1
+	fi
+	if [ $st -ne 0 ]; then
+		fail "valgrind $name: exit $st: $(head -1 "$TMP/$name.err")"
+		return 1
+	fi
+	ok "valgrind $name: no errors, no definite leaks"
+}
+
+if [ ! -f "$doc" ]; then
+	ok "valgrind skipped: $doc not found"
+	exit 0
+fi
+prev=""
+if [ -x "$EXTRACT" ]; then
+	vg kst-extract -- "$EXTRACT" "$doc" && prev=$TMP/kst-extract.out
+else
+	ok "valgrind kst-extract skipped: not built"
+fi
+for s in kst-layout kst-meta kst-notes kst-refs kst-commit kst-xml; do
+	p=$KST_ROOT/transformers/$s
+	if [ ! -x "$p" ]; then
+		ok "valgrind $s skipped: not built"
+		continue
+	fi
+	if [ -z "$prev" ]; then
+		ok "valgrind $s skipped: no input stream from the stage before"
+		continue
+	fi
+	vg "$s" "$prev" "$p" && prev=$TMP/$s.out || prev=""
+done
+if [ -x "$VALIDATE" ] && [ -n "$prev" ] && [ -s "$TMP/kst-xml.out" ]; then
+	vg kst-validate -- "$VALIDATE" "$TMP/kst-xml.out"
+else
+	ok "valgrind kst-validate skipped: not built or no XML"
+fi
+st=0
+[ -x "$KST2XML" ] && { "$KST2XML" "$doc" >/dev/null 2>&1 || st=$?; }
+if [ -x "$KST2XML" ] && [ $st -ne 0 ]; then
+	ok "valgrind kst2xml skipped: it fails without valgrind too (exit $st)"
+elif [ -x "$KST2XML" ]; then
+	vg kst2xml -- "$KST2XML" "$doc"
+else
+	ok "valgrind kst2xml skipped: not built"
+fi
