@@ -39,6 +39,10 @@ CFLAGS_kst-layout    = $(PCRE2_CFLAGS)
 LIBS_kst-layout      = $(PCRE2_LIBS) -lm
 CFLAGS_kst-meta      = $(PCRE2_CFLAGS)
 LIBS_kst-meta        = $(PCRE2_LIBS)
+# lib/rules.o: the rule-file reader (docs/rules.md); its last-resort rule directory
+CFLAGS_rules         = $(PCRE2_CFLAGS) -DKST_RULES_DIR='"$(CURDIR)/transformers/rules"'
+CFLAGS_test-rules    = $(PCRE2_CFLAGS)
+LIBS_test-rules      = $(PCRE2_LIBS)
 CFLAGS_kst-notes     = $(PCRE2_CFLAGS)
 LIBS_kst-notes       = $(PCRE2_LIBS)
 CFLAGS_kst-typeset   = $(CAIRO_CFLAGS)

@@ -1,0 +1,92 @@
+/* rules.h - regex rule files (docs/rules.md).
+ *
+ * A rule file is data a user can read and extend without recompiling:
+ *
+ *	# comment
+ *	rule NAME KIND
+ *		KEY   TEMPLATE
+ *		match PCRE2-PATTERN
+ *
+ * Every rule has a unique NAME (reported as the RULE of what it makes), a
+ * KIND (what it makes: a tag kind, a meta key), templates that expand named
+ * capture groups ("${year}-${month|month}-${day|pad2}"), and one pattern,
+ * compiled once at load time (UTF, UCP, JIT when available). */
+#ifndef KST_RULES_H
+#define KST_RULES_H
+
+#include <stddef.h>
+#ifndef PCRE2_CODE_UNIT_WIDTH
+#define PCRE2_CODE_UNIT_WIDTH 8
+#endif
+#include <pcre2.h>
+#include "buf.h"
+
+struct rule_tmpl;		/* a parsed template: literal text and group references */
+
+struct rule_attr {
+	char *key;
+	char *text;		/* the template as written */
+	struct rule_tmpl *tmpl;
+};
+
+struct rule {
+	char *name;
+	char *kind;
+	struct rule_attr *attr;
+	size_t nattr;
+	char *pattern;
+	void *re;		/* pcre2_code * */
+	const char *file;	/* owned by the ruleset */
+	unsigned long line;
+};
+
+struct ruleset {
+	struct rule *rule;
+	size_t n, cap;
+	char **file;		/* names of loaded files, for messages */
+	size_t nfile;
+	void *md;		/* pcre2_match_data *, sized for the largest rule */
+	void *mctx;		/* pcre2_match_context *: limits against runaway patterns */
+	unsigned maxgroups;
+	const char *subject;	/* of the last successful match */
+};
+
+#define RULES_MAXFILE (4u << 20)	/* a rule file larger than this is an error */
+
+/* A macro so that the program (not lib/rules.o, which every program links)
+ * holds a strong reference to PCRE2: that is what makes the linker keep
+ * -lpcre2-8 for exactly the programs that use rules. */
+#define rules_init(rs) rules_init_pcre2((rs), pcre2_config_8)
+void rules_init_pcre2(struct ruleset *rs, int (*config)(uint32_t, void *));
+void rules_free(struct ruleset *rs);
+
+/* Parses a rule file held in memory; NAME is used in messages. Returns 0, or
+ * -1 with "NAME:LINE: problem" in err. On error the rules of this buffer are
+ * not added. Never crashes on hostile input: this is the fuzzing entry. */
+int rules_parse(struct ruleset *rs, const char *name, const char *text,
+    size_t len, char *err, size_t errlen);
+/* Reads and parses PATH; dies with KST_ERULES on any problem. */
+void rules_load(struct ruleset *rs, const char *path);
+/* Finds FILENAME in the rule directories and loads it (dies if not found):
+ * $KST_RULES_DIR, then <directory of the running program>/rules, then the
+ * compile-time KST_RULES_DIR. */
+void rules_load_default(struct ruleset *rs, const char *filename);
+/* The path rules_load_default would use, or NULL; out receives it. */
+const char *rules_find(const char *filename, struct buf *out);
+
+/* The attribute of rule r called key, or NULL. */
+const struct rule_attr *rule_attr(const struct rule *r, const char *key);
+
+/* Finds the next match of r in s[0..len) at or after *offset. Returns 1 and
+ * sets *start, *end and *offset (past the match; past one character for an
+ * empty match), 0 when there is none, -1 when a resource limit was hit (the
+ * pattern backtracks too much: treat as no match and report it). */
+int rule_next(struct ruleset *rs, const struct rule *r, const char *s,
+    size_t len, size_t *offset, size_t *start, size_t *end);
+/* Expands template a against the last match of rule_next (same subject).
+ * Appends to out. Returns 0, or -1 when a filter rejected its input (for
+ * example an unknown month name): the caller should skip this match. */
+int rule_expand(const struct ruleset *rs, const struct rule_attr *a,
+    struct buf *out);
+
+#endif
