@@ -3,6 +3,8 @@
 
     python3 tests/eval.py                   table on stdout, TSV in out/eval.tsv
     python3 tests/eval.py --check           TAP lines: every metric against its floor
+    python3 tests/eval.py --score OURS.xml GOLD.tsv|OFFICIAL.xml [REFERENCE]
+                                            one XML of ours against one ground truth
     python3 tests/eval.py --update-floors [--force]
                                             raise floors to the current figures
                                             (--force also lowers them)
@@ -446,23 +448,9 @@ def score_tz(truth, root):
     return recall, precision, kind, misses
 
 
-def evaluate(name, pdf, truth, chain, keep):
-    row = {"doc": name, "status": "ok", "misses": []}
-    root = None
-    if not os.path.exists(pdf):
-        row["status"] = "no input %s" % pdf
-    elif not chain:
-        row["status"] = "no pipeline built"
-    else:
-        dest = os.path.join(keep, name + ".xml")
-        xml, problem = convert_any(chain, pdf, dest)
-        if problem:
-            row["status"] = problem
-        else:
-            try:
-                root = ET.fromstring(xml)
-            except ET.ParseError as e:
-                row["status"] = "bad XML: %s" % e
+def score(name, root, truth, status="ok"):
+    """The table row of one converted document (root: its XML or None)."""
+    row = {"doc": name, "status": status}
     row["meta"], m1 = score_meta(truth, root)
     row["notes_found"], row["notes_exact"], row["notes_linked"], m2 = score_notes(truth, root)
     row["refs_recall"], row["refs_precision"], m3 = score_refs(truth, root)
@@ -474,6 +462,40 @@ def evaluate(name, pdf, truth, chain, keep):
     row["similarity"] = sim
     row["misses"] = m1 + m2 + m3 + m4
     return row
+
+
+def score_one(xml_path, truth_path, reference=None):
+    """--score: one XML of ours against a gold file or an official XML."""
+    truth = Truth()
+    if truth_path.endswith(".tsv"):
+        read_gold(truth_path, truth)
+    else:
+        read_official(truth_path, truth)
+    if reference:
+        truth.reference = reference
+    root = ET.parse(xml_path).getroot()
+    name = os.path.basename(xml_path).rsplit(".", 1)[0]
+    return score(name, root, truth)
+
+
+def evaluate(name, pdf, truth, chain, keep):
+    status = "ok"
+    root = None
+    if not os.path.exists(pdf):
+        status = "no input %s" % pdf
+    elif not chain:
+        status = "no pipeline built"
+    else:
+        dest = os.path.join(keep, name + ".xml")
+        xml, problem = convert_any(chain, pdf, dest)
+        if problem:
+            status = problem
+        else:
+            try:
+                root = ET.fromstring(xml)
+            except ET.ParseError as e:
+                status = "bad XML: %s" % e
+    return score(name, root, truth, status)
 
 
 # ---------------------------------------------------------------- output
@@ -604,6 +626,13 @@ def main(argv):
             opts[a] = args[i + 1]
             i += 2
             continue
+        if a == "--score" and i + 2 < len(args):
+            extra = args[i + 3] if i + 3 < len(args) and not args[i + 3].startswith("-") else None
+            row = score_one(args[i + 1], args[i + 2], extra)
+            print_table([row], sys.stdout)
+            for m in row["misses"]:
+                print("%s: %s" % (row["doc"], m))
+            return 0
         if a in ("--check", "--update-floors", "--force", "--verbose", "-v"):
             flags.add(a)
         elif a in ("-h", "--help"):

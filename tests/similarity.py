@@ -32,6 +32,14 @@ OFFICIAL_SKIP = {
     "kamervraagnummer", "metadata", "dossier",
 }
 OURS_SKIP = {"nootref", "noten", "noot"}
+# Inline elements (ours and the publisher's): no word break around them, so
+# "2017–2018<nootref>1</nootref>." stays "2017–2018." Every other element is a
+# block and ends a word.
+INLINE = {
+    "nootref", "verwijzing", "nadruk", "noot", "extref", "intref", "sup", "inf",
+    "naam", "voornaam", "achternaam", "organisatie", "datum", "functie",
+    "kamervraagonderwerp", "term", "unl", "omissie", "a",
+}
 
 
 def local(tag):
@@ -44,13 +52,22 @@ def local(tag):
 def collect(elem, skip, out):
     """Appends the text under elem to out, leaving out elements named in
     skip (their tail text, which belongs to the parent, is kept). Block
-    boundaries become spaces so words never glue across blocks."""
-    if elem.text and local(elem.tag) not in skip:
+    boundaries become spaces so words never glue across blocks. A list item
+    of ours starts with its printed marker (li@nr), as the publisher's
+    li.nr does."""
+    name = local(elem.tag)
+    if name == "li" and elem.get("nr"):
+        out.append(elem.get("nr") + " ")
+    if elem.text and name not in skip:
         out.append(elem.text)
     for child in elem:
+        block = local(child.tag) not in INLINE
+        if block:
+            out.append(" ")
         if local(child.tag) not in skip:
             collect(child, skip, out)
-        out.append(" ")
+        if block:
+            out.append(" ")
         if child.tail:
             out.append(child.tail)
 

@@ -20,3 +20,15 @@ printf 'x y\n' >"$TMP/d.txt"
 check_eq "similarity: white space does not count" "$(python3 tests/similarity.py "$TMP/a.txt" "$TMP/b.txt")" 1.0000
 check_eq "similarity: one word of four differs" "$(python3 tests/similarity.py "$TMP/a.txt" "$TMP/c.txt")" 0.7500
 check_eq "similarity: nothing in common" "$(python3 tests/similarity.py "$TMP/a.txt" "$TMP/d.txt")" 0.0000
+# The scoring itself, on a hand-made XML with right and wrong items of every
+# kind: 5/6 meta (date off by a day), notes 3/4 found, 2/4 exact, 2/4 linked,
+# refs 2/3 recall and 2/3 precision (cbs.nl optional), commitments 2/2 found,
+# 2/3 precise, 1/2 of the right kind, similarity 57/58 words (one word changed).
+E=tests/expected
+python3 tests/eval.py --score $E/eval-sample.xml $E/eval-sample.gold.tsv $E/eval-sample.txt >"$TMP/sample.out" 2>&1
+if diff -u $E/eval-sample.out "$TMP/sample.out" >"$TMP/sample.diff"; then
+	ok "eval scoring of a hand-made XML against its gold file"
+else
+	fail "eval scoring of a hand-made XML against its gold file"
+	sed 's/^/# /' "$TMP/sample.diff"
+fi
