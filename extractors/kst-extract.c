@@ -25,6 +25,7 @@
 #define DEFAULT_MAX_PAGES 5000L
 #define DEFAULT_MAX_BYTES (256L << 20)
 #define MAGIC_WINDOW 1024
+#define EOF_WINDOW 2048
 
 /* A glyph bbox is the font's ascent..descent box; the baseline sits this
  * fraction of the box height above its bottom. Typical Latin text faces have
@@ -38,6 +39,11 @@
  * body column must never share a line record. */
 #define GAP_EMS 2.5
 #define GAP_MIN 14.0
+
+/* Poppler adds a space wherever a word ends; one narrower than this many
+ * ems is not a space a reader sees (see narrow_space). A real word space is
+ * 0.2 em or more even in tightly justified text. */
+#define NARROW_SPACE_EMS 0.08
 
 static const char usage[] =
 	"usage: kst-extract [--max-pages N] [--max-bytes N] [FILE.pdf | -]\n";
@@ -59,8 +65,12 @@ struct input {
 struct face {
 	double size;
 	char font[128];		/* subset prefix stripped, printable ASCII */
-	char style[3];		/* "-", "b", "i" or "bi" */
+	int font_id;		/* equal fonts on a page have equal ids */
+	int style;		/* STYLE_BOLD | STYLE_ITALIC */
 };
+
+enum { STYLE_BOLD = 1, STYLE_ITALIC = 2 };
+static const char *const style_name[] = { "-", "b", "i", "bi" };
 
 struct glyph {
 	gunichar c;
@@ -91,11 +101,24 @@ struct totals {
 
 /* ---- diagnostics and quiet poppler ---- */
 
+/* What poppler complained about: its errors (not its warnings) make a
+ * warn record, and the last one explains a file it cannot open. */
+static struct {
+	unsigned long errors;
+	char first[160];
+	char last[160];
+} poppler_said;
+
 static void
 quiet_log(const gchar *domain, GLogLevelFlags level, const gchar *msg,
     gpointer data)
 {
-	(void)domain; (void)level; (void)msg; (void)data;
+	(void)domain; (void)level; (void)data;
+	if (msg == NULL || strstr(msg, "rror") == NULL)
+		return;
+	if (poppler_said.errors++ == 0)
+		g_strlcpy(poppler_said.first, msg, sizeof(poppler_said.first));
+	g_strlcpy(poppler_said.last, msg, sizeof(poppler_said.last));
 }
 
 static GLogWriterOutput
@@ -255,7 +278,8 @@ open_document(const struct input *in)
 		kst_die(KST_EENCRYPTED, "%s: encrypted PDF that needs a "
 		    "password; cannot extract its text", in->name);
 	kst_die(KST_EDAMAGED, "%s: damaged or truncated PDF: %s", in->name,
-	    err != NULL && err->message ? err->message : "poppler cannot open it");
+	    poppler_said.errors ? poppler_said.last
+	    : err != NULL && err->message ? err->message : "cannot open it");
 }
 
 /* ---- faces ---- */
@@ -266,8 +290,8 @@ contains(const char *hay, const char *needle)
 	return strstr(hay, needle) != NULL;
 }
 
-static void
-face_style(const char *font, char *style)
+static int
+face_style(const char *font)
 {
 	int bold, italic;
 
@@ -277,7 +301,7 @@ face_style(const char *font, char *style)
 	    || contains(font, "Demi");
 	italic = contains(font, "Italic") || contains(font, "Oblique")
 	    || contains(font, "italic") || contains(font, "Kursiv");
-	strcpy(style, bold && italic ? "bi" : bold ? "b" : italic ? "i" : "-");
+	return (bold ? STYLE_BOLD : 0) | (italic ? STYLE_ITALIC : 0);
 }
 
 /* Copies a PDF font name without its subset tag ("ABCDEF+"), keeping only
@@ -360,6 +384,7 @@ next_char(const char **sp)
 static void
 load_faces(GList *attrs, struct page_text *pt)
 {
+	GHashTable *ids = g_hash_table_new(g_str_hash, g_str_equal);
 	GList *l;
 	size_t i = 0;
 
@@ -368,11 +393,18 @@ load_faces(GList *attrs, struct page_text *pt)
 	for (l = attrs; l != NULL; l = l->next, i++) {
 		PopplerTextAttributes *a = l->data;
 		struct face *f = &pt->faces[i];
+		gpointer id;
 
 		f->size = finite_or_zero(a->font_size);
 		face_font(a->font_name, f->font, sizeof(f->font));
-		face_style(f->font, f->style);
+		f->style = face_style(f->font);
+		if (!g_hash_table_lookup_extended(ids, f->font, NULL, &id)) {
+			id = GINT_TO_POINTER(g_hash_table_size(ids));
+			g_hash_table_insert(ids, f->font, id);
+		}
+		f->font_id = GPOINTER_TO_INT(id);
 	}
+	g_hash_table_destroy(ids);
 }
 
 static void
@@ -519,10 +551,33 @@ add_cluster(struct line_text *lt, const struct glyph *g, size_t a, size_t b,
 	}
 }
 
+/* True for a space poppler put between two glyphs of one row that nearly
+ * touch: it does so where the font size changes, as before a superscript
+ * footnote marker ("kapitaalmarkt.1"), though nothing was printed there. */
+static int
+narrow_space(const struct glyph *g, size_t i, size_t a, size_t b, double size)
+{
+	size_t p = i, q = i + 1;
+	double gap;
+
+	while (p > a && is_space(g[p - 1].c))
+		p--;
+	while (q < b && is_space(g[q].c))
+		q++;
+	if (p == a || q == b || g[p - 1].c == '\n' || g[q].c == '\n')
+		return 0;
+	p--;
+	if (g[q].y1 >= g[p].y2 || g[p].y1 >= g[q].y2)
+		return 0;	/* not side by side: rotated or stacked text */
+	gap = g[q].x1 - g[p].x2;
+	return gap < NARROW_SPACE_EMS * size && gap > -size;
+}
+
 /* Builds the text of glyphs [a, b): ligatures expanded, NFC, control
- * characters dropped (their range is empty). */
+ * characters and narrow spaces dropped (their range is empty). */
 static void
-line_build(struct line_text *lt, const struct glyph *g, size_t a, size_t b)
+line_build(struct line_text *lt, const struct glyph *g, size_t a, size_t b,
+    double size)
 {
 	size_t i, j;
 
@@ -531,6 +586,10 @@ line_build(struct line_text *lt, const struct glyph *g, size_t a, size_t b)
 	for (i = a; i < b; i = j) {
 		j = i + 1;
 		if (is_dropped(g[i].c)) {
+			lt->start[i - a] = lt->end[i - a] = lt->text.len;
+			continue;
+		}
+		if (is_space(g[i].c) && narrow_space(g, i, a, b, size)) {
 			lt->start[i - a] = lt->end[i - a] = lt->text.len;
 			continue;
 		}
@@ -559,7 +618,7 @@ same_face(const struct page_text *pt, int a, int b)
 	const struct face *fa = &pt->faces[a], *fb = &pt->faces[b];
 
 	return a == b || (fabs(fa->size - fb->size) < 0.005
-	    && strcmp(fa->font, fb->font) == 0);
+	    && fa->font_id == fb->font_id);
 }
 
 /* The face carried by most printable glyphs of [a, b); ties go to the
@@ -632,7 +691,7 @@ line_base(const struct page_text *pt, size_t a, size_t b, double size)
 struct linefmt {
 	int face;		/* dominant face, -1 when none is known */
 	double size;
-	const char *style;
+	int style;
 	const char *font;
 	double base;
 	double size_tol;
@@ -643,7 +702,7 @@ struct linefmt {
 struct look {
 	double size;
 	double rise;
-	const char *style;
+	int style;
 	const char *font;
 };
 
@@ -669,7 +728,7 @@ look_differs(const struct look *a, const struct look *b,
 {
 	return fabs(a->size - b->size) > lf->size_tol
 	    || fabs(a->rise - b->rise) > lf->rise_tol
-	    || strcmp(a->style, b->style) != 0;
+	    || a->style != b->style;
 }
 
 static void
@@ -681,7 +740,7 @@ emit_run(FILE *out, const struct line_text *lt, size_t first, size_t last,
 	rec_long_field(out, (long)lt->end[last]);
 	rec_num_field(out, lk->size);
 	rec_num_field(out, rise);
-	rec_field(out, lk->style);
+	rec_field(out, style_name[lk->style & 3]);
 	rec_field(out, lk->font);
 	rec_end(out);
 }
@@ -733,7 +792,7 @@ line_format(const struct page_text *pt, size_t a, size_t b,
 		lf->font = pt->faces[lf->face].font;
 	} else {
 		lf->size = 0;
-		lf->style = "-";
+		lf->style = 0;
 		lf->font = "-";
 	}
 	lf->base = line_base(pt, a, b, lf->size);
@@ -769,8 +828,8 @@ emit_line(FILE *out, int pageno, const struct page_text *pt, size_t a,
 	}
 	if (n == 0)
 		return 0;
-	line_build(lt, pt->g, a, b);
 	line_format(pt, a, b, &lf);
+	line_build(lt, pt->g, a, b, lf.size);
 	rec_begin(out, "line");
 	rec_long_field(out, pageno);
 	rec_num_field(out, x0);
@@ -779,7 +838,7 @@ emit_line(FILE *out, int pageno, const struct page_text *pt, size_t a,
 	rec_num_field(out, y1);
 	rec_num_field(out, lf.base);
 	rec_num_field(out, lf.size);
-	rec_field(out, lf.style);
+	rec_field(out, style_name[lf.style & 3]);
 	rec_field(out, lf.font);
 	rec_fieldn(out, lt->text.s, lt->text.len);
 	rec_end(out);
@@ -872,6 +931,46 @@ emit_source(FILE *out, const struct input *in, int pages)
 	g_free(sum);
 }
 
+static int
+has_eof_marker(const struct input *in)
+{
+	size_t tail = in->len < EOF_WINDOW ? in->len : EOF_WINDOW, i;
+
+	for (i = in->len - tail; i + 5 <= in->len; i++)
+		if (memcmp(in->data + i, "%%EOF", 5) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+emit_warn(FILE *out, const char *code, const char *msg)
+{
+	rec_begin(out, "warn");
+	rec_field(out, code);
+	rec_field(out, msg);
+	rec_end(out);
+}
+
+/* A file poppler could read in spite of damage converts, but says so. */
+static void
+emit_warnings(FILE *out, const struct input *in, const struct totals *t)
+{
+	char msg[256];
+
+	if (!has_eof_marker(in))
+		emit_warn(out, "extract-truncated", "no %%EOF at the end of the "
+		    "file: it may be truncated and text may be missing");
+	if (poppler_said.errors) {
+		snprintf(msg, sizeof(msg), "poppler reported %lu error%s reading "
+		    "the file; the first: %s", poppler_said.errors,
+		    poppler_said.errors == 1 ? "" : "s", poppler_said.first);
+		emit_warn(out, "extract-damaged", msg);
+	}
+	if (t->misaligned)
+		emit_warn(out, "extract-misaligned", "poppler's text and glyph "
+		    "boxes disagreed on some pages; text there may be cut short");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -896,7 +995,8 @@ main(int argc, char **argv)
 	doc = open_document(&in);
 	pages = poppler_document_get_n_pages(doc);
 	if (pages <= 0)
-		kst_die(KST_EDAMAGED, "%s: damaged PDF: no pages", in.name);
+		kst_die(KST_EDAMAGED, "%s: damaged or truncated PDF: no page "
+		    "could be read", in.name);
 	if (pages > o.max_pages)
 		kst_die(KST_ELIMIT, "%s: %d pages, more than --max-pages %ld",
 		    in.name, pages, o.max_pages);
@@ -907,15 +1007,13 @@ main(int argc, char **argv)
 	emit_source(out, &in, pages);
 	for (i = 0; i < pages; i++)
 		emit_page(out, doc, i, &t, &lt);
-	if (t.misaligned) {
-		rec_begin(out, "warn");
-		rec_field(out, "extract-misaligned");
-		rec_field(out, "poppler's text and glyph boxes disagreed on "
-		    "some pages; text there may be cut short");
-		rec_end(out);
-	}
+	emit_warnings(out, &in, &t);
 	if (fclose(out) != 0)
 		kst_die(KST_EINTERNAL, "memory stream: %s", strerror(errno));
+	if (t.glyphs == 0 && (poppler_said.errors || !has_eof_marker(&in)))
+		kst_die(KST_EDAMAGED, "%s: damaged or truncated PDF: no text "
+		    "could be read%s%s", in.name, poppler_said.errors ? "; " : "",
+		    poppler_said.errors ? poppler_said.last : "");
 	if (t.glyphs == 0)
 		kst_die(KST_ENOTEXT, "%s: no text layer on any page: a scan "
 		    "without text; it needs OCR first", in.name);
