@@ -517,7 +517,8 @@ culprit(const struct proc *p, int n)
 		victim = (WIFSIGNALED(p[i].wstatus) &&
 		    WTERMSIG(p[i].wstatus) == SIGPIPE) ||
 		    (WIFEXITED(p[i].wstatus) &&
-		    WEXITSTATUS(p[i].wstatus) == KST_EOUTPUT);
+		    (WEXITSTATUS(p[i].wstatus) == KST_EOUTPUT ||
+		    WEXITSTATUS(p[i].wstatus) == 128 + SIGPIPE));	/* a shell's */
 		if (!victim || i == n - 1)
 			return i;
 	}
