@@ -535,6 +535,14 @@ tag_cmp(const void *pa, const void *pb)
 /* Drops tags that point nowhere (with a melding), sorts the rest by block
  * and position, and gives each block its run of tags. */
 static void
+free_tag(struct tag *t)
+{
+	free(t->kindname);
+	free(t->attrs);
+	free(t->rule);
+}
+
+static void
 resolve_tags(void)
 {
 	size_t i, kept = 0;
@@ -546,12 +554,14 @@ resolve_tags(void)
 		if (b == NULL) {
 			melding("xml-tag", "%s tag on block %ld, which does not "
 			    "exist: dropped", t->kindname, t->blockid);
+			free_tag(t);
 			continue;
 		}
 		if (t->end > b->len) {
 			melding("xml-tag", "block %ld: %s tag %zu..%zu runs past "
 			    "the text (%zu bytes): dropped", t->blockid,
 			    t->kindname, t->start, t->end, b->len);
+			free_tag(t);
 			continue;
 		}
 		snap(b, t);
@@ -1326,11 +1336,8 @@ free_doc(void)
 		free(D.blocks[i].attrs);
 		free(D.blocks[i].text);
 	}
-	for (i = 0; i < D.ntag; i++) {
-		free(D.tags[i].kindname);
-		free(D.tags[i].attrs);
-		free(D.tags[i].rule);
-	}
+	for (i = 0; i < D.ntag; i++)
+		free_tag(&D.tags[i]);
 	for (i = 0; i < D.nmeta; i++) {
 		free(D.metas[i].key);
 		free(D.metas[i].attrs);
