@@ -182,8 +182,11 @@ def documents(corpus):
     if os.path.exists(seed_gold):
         t = Truth()
         read_gold(seed_gold, t)
-        expected = "fixtures/seed-kst-34843-45.expected.txt"
-        t.reference = expected if os.path.exists(expected) else None
+        for ref in ("fixtures/seed-kst-34843-45.blocks.tsv",
+                    "fixtures/seed-kst-34843-45.expected.txt"):
+            if os.path.exists(ref):
+                t.reference = ref
+                break
         docs.append(("seed-kst-34843-45", "fixtures/seed-kst-34843-45.pdf", t))
     scan_xml = os.path.join(corpus, "scanned", "kst-35851-71.xml")
     scan_pdf = os.path.join(corpus, "scanned", "tk-motie-35851-71-scan.pdf")

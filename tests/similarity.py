@@ -9,6 +9,8 @@ Each argument is one of
   - an official XML (officiele-publicatie, op-xsd-2014): the body of the
     stuk (vrije-tekst, brief, ...) or, for answers to written questions, the
     question and answer texts; footnotes (noot) left out;
+  - a fixture's NAME.blocks.tsv (from kst-typeset -e): its blocks except
+    the date line (dagtekening), list items with their marker;
   - anything else: read as plain text (e.g. fixtures/NAME.expected.txt).
 
 Similarity: both texts are NFC-normalised and split on white space into word
@@ -20,7 +22,9 @@ common. Punctuation and case count: "werkgele-genheid" is not
 "werkgelegenheid" and a header left in a paragraph costs its words.
 """
 import difflib
+import re
 import sys
+import urllib.parse
 import unicodedata
 import xml.etree.ElementTree as ET
 
@@ -95,10 +99,31 @@ def body_text_of_tree(root):
     return official_body(root)
 
 
+# Blocks of a fixture's NAME.blocks.tsv (kst-typeset -e) that are not body.
+NOT_BODY = {"dagtekening", "furniture", "voetnoot", "meta"}
+
+
+def blocks_body(data):
+    """Body of a fixture's NAME.blocks.tsv: KIND TAB ATTRS TEXT a line; list
+    items start with their marker, as ours do."""
+    out = []
+    for line in data.decode("utf-8", "replace").splitlines():
+        f = line.split("\t", 2)
+        if len(f) < 3 or f[0] in NOT_BODY or f[0].startswith("#"):
+            continue
+        m = re.search(r"(?:^|&)marker=([^&]*)", f[1])
+        if f[0] == "li" and m:
+            out.append(urllib.parse.unquote(m.group(1)))
+        out.append(f[2])
+    return "\n".join(out)
+
+
 def body_text(path):
-    """Body text of a file of any of the three kinds."""
+    """Body text of a file of any of the kinds above."""
     with open(path, "rb") as f:
         data = f.read()
+    if path.endswith(".blocks.tsv"):
+        return blocks_body(data)
     head = data[:512].lstrip()
     if head.startswith(b"<?xml") or head.startswith(b"<"):
         try:
