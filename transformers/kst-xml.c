@@ -1089,6 +1089,27 @@ put_child(struct buf *out, int ind, const char *name, const char *s, size_t n)
 	buf_printf(out, "</%s>\n", name);
 }
 
+/* The text of a commitment, without the footnote markers inside it:
+ * "20201 heb ik" reads "2020 heb ik". */
+static void
+put_tekst(struct buf *out, const struct block *b, const struct tag *t)
+{
+	size_t pos = t->start, i;
+
+	indent(out, 6);
+	buf_adds(out, "<tekst>");
+	for (i = b->tag0; i < b->tag0 + b->ntag; i++) {
+		const struct tag *m = &D.tags[i];
+
+		if (m->kind != T_NOOTREF || m->start < pos || m->end > t->end)
+			continue;
+		put_escaped(out, b->text + pos, m->start - pos, 0);
+		pos = m->end;
+	}
+	put_escaped(out, b->text + pos, t->end - pos, 0);
+	buf_adds(out, "</tekst>\n");
+}
+
 static void
 render_toezeggingen(struct buf *out)
 {
@@ -1107,7 +1128,7 @@ render_toezeggingen(struct buf *out)
 		buf_printf(out, "    <%s pagina=\"%ld\"", t->kindname, b->page);
 		put_rule(out, t->rule);
 		buf_adds(out, ">\n");
-		put_child(out, 6, "tekst", b->text + t->start, t->end - t->start);
+		put_tekst(out, b, t);
 		if (attr_get(t->attrs, "actor", &v))
 			put_child(out, 6, "actor", v.s, v.len);
 		if (attr_get(t->attrs, "termijn", &v))
