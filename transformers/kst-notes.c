@@ -65,7 +65,9 @@ struct note {
 	int nr;			/* 0: printed without a number */
 	long page;
 	size_t numblock;	/* block holding the printed number */
-	size_t nparts;
+	size_t numend;		/* where the number ends in it */
+	int lone;		/* the number is a block of its own */
+	size_t nparts;		/* tagged stretches of text */
 	size_t pblock, pstart, pend;	/* its first part, for warnings */
 	int linked;
 };
@@ -688,13 +690,14 @@ add_part(size_t ni, size_t bi, size_t start, size_t end, const char *rule)
 }
 
 static size_t
-new_note(int nr, size_t bi)
+new_note(int nr, size_t bi, size_t numend)
 {
 	struct note *n = vec_push(&notes);
 
 	n->nr = nr;
 	n->page = BLOCK(bi).page;
 	n->numblock = bi;
+	n->numend = numend;
 	n->pblock = bi;
 	n->pstart = n->pend = BLOCK(bi).len;
 	if (nr > 0)
@@ -794,7 +797,7 @@ tag_notes_from(size_t bi, size_t ni, size_t text, const char *rule)
 		add_part(ni, bi, text, split, rule);
 		if (split == BLOCK(bi).len)
 			return ni;
-		ni = new_note(nr, bi);
+		ni = new_note(nr, bi, numend);
 		text = numend;
 		rule = "notes:split-by-sequence";
 	}
@@ -819,7 +822,8 @@ leading_number(size_t bi, size_t *at, size_t *end, size_t cur)
 }
 
 /* A number printed with no text after it (layout lost the text, or the
- * next block began a new note) is still a note: an empty tag keeps it. */
+ * next block began a new note) is still a note: an empty tag right after
+ * the number keeps it (a lone number already has one). */
 static void
 keep_empty_notes(void)
 {
@@ -830,9 +834,9 @@ keep_empty_notes(void)
 
 		if (n->nparts > 0)
 			continue;
-		add_tag(n->numblock, BLOCK(n->numblock).len,
-		    BLOCK(n->numblock).len, 1, note_attrs(ni, 0),
-		    "notes:number-only");
+		if (!n->lone)
+			add_tag(n->numblock, n->numend, n->numend, 1,
+			    note_attrs(ni, 0), "notes:number-only");
 		warn_begin("noot-empty");
 		buf_printf(&warns, "footnote %d (page %ld) has a number but no "
 		    "text\n", n->nr, n->page);
@@ -854,7 +858,10 @@ find_notes(void)
 			continue;
 		nr = leading_number(bi, &at, &end, cur);
 		if (nr && skip_space(b->text, b->len, end) == b->len) {
-			pending = cur = new_note(nr, bi);	/* "1" alone */
+			pending = cur = new_note(nr, bi, end);	/* "1" alone */
+			NOTE(cur).lone = 1;
+			add_tag(bi, end, end, 1, note_attrs(cur, 0),
+			    "notes:number-own-block");
 			continue;
 		}
 		if (pending != NONE && !(nr && (sup_covers(bi, at, end) ||
@@ -866,14 +873,14 @@ find_notes(void)
 		pending = NONE;	/* a new note follows a lone number */
 		if (nr) {
 			text = skip_space(b->text, b->len, end);
-			cur = new_note(nr, bi);
+			cur = new_note(nr, bi, end);
 			cur = tag_notes_from(bi, cur, text,
 			    memchr(b->text + end, '\n', text - end) ?
 			    "notes:number-own-line" : "notes:body-number-line");
 			continue;
 		}
 		if (cur == NONE)
-			cur = new_note(0, bi);	/* kept, though unnumbered */
+			cur = new_note(0, bi, 0);	/* kept, though unnumbered */
 		cur = tag_notes_from(bi, cur, 0, NOTE(cur).nparts ?
 		    "notes:continuation" : "notes:unnumbered");
 	}
