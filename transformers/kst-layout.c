@@ -125,7 +125,8 @@ whole_styled(const struct line *l)
 	if (l->style == 0)
 		return 0;
 	for (i = 0; i < l->nrun; i++)
-		if (l->runs[i].style != l->style && l->runs[i].rise < 0.5)
+		if ((l->runs[i].style & l->style) != l->style &&
+		    l->runs[i].rise < 0.5)
 			return 0;
 	return 1;
 }
@@ -575,6 +576,7 @@ page_head(void)
 {
 	const struct page *p = nP ? &P[0] : NULL;
 	double yh = -1;
+	const struct line *prev = NULL;
 	int xpp = 0;
 	size_t i, j, last = 0;
 
@@ -641,16 +643,20 @@ page_head(void)
 			continue;
 		if (l->col == COL_LEFT || xpp)
 			set_furn(l, "title-block");
+		if (l->col == COL_LEFT || xpp)
+			continue;
 		else if (l->col == COL_RIGHT)
 			set_furn(l, "sender-column");
-		else if (starts_with(l->text.s, "Aan ") ||
-		    (i > 0 && L[i - 1].why && strcmp(L[i - 1].why, "addressee") == 0 &&
-		    l->base - L[i - 1].base < 1.45 * pitch))
+		else if (starts_with(l->text.s, "Aan ") || (prev &&
+		    strcmp(prev->why, "addressee") == 0 &&
+		    l->base - prev->base < 1.45 * pitch))
 			set_furn(l, "addressee");
 		else if (l->text.s[0] == '>' || l->size < 0.85 * body_size)
 			set_furn(l, "return-address");
 		else
 			set_furn(l, "letter-head");
+		if (l->col == COL_BODY)
+			prev = l;
 	}
 }
 
@@ -838,10 +844,11 @@ starts_block(const struct block *cur, const struct line *a,
     const struct line *b, int b_marker)
 {
 	const struct page *pg = page_of(a->page);
-	double right, cw;
+	double right, cw, slack;
 	const struct line *first;
+	char last;
 
-	if (b_marker || cur->kind == K_KOP)
+	if (b_marker)
 		return 1;
 	if (whole_styled(a) != whole_styled(b) ||
 	    (whole_styled(a) && a->style != b->style))
@@ -870,7 +877,9 @@ starts_block(const struct block *cur, const struct line *a,
 	if (a->page != b->page)
 		right = pg->right;
 	cw = a->size * 0.3;
-	if (a->x1 + cw + first_word_width(b) < right - 2)
+	last = a->text.s[a->text.len - 1];
+	slack = strchr(".?!:;", last) ? 1.0 : 1.3;
+	if (a->x1 + cw + slack * first_word_width(b) < right - 2)
 		return 1;
 	return 0;
 }
@@ -881,16 +890,50 @@ why_of_block(const struct line *l)
 	return l->why ? l->why : "repeated";
 }
 
-/* Furniture lines of a page into blocks: consecutive lines of the same
- * kind, column and paragraph. */
+/* May furniture line l continue block cur, whose last line is p? One block
+ * an item: footers, page numbers and letter-head rows stand alone; a title
+ * or an address runs on over its lines. */
+static int
+furniture_continues(const struct block *cur, const struct line *p,
+    const struct line *l)
+{
+	const char *c;
+
+	if (strcmp(l->why, "sender-column") == 0)	/* label over value */
+		return strcmp(cur->why, l->why) == 0 && l->base > p->base &&
+		    l->base - p->base < 1.6 * l->size;
+	if (strcmp(cur->why, l->why) != 0 || p->style != l->style ||
+	    fabs(p->size - l->size) > 0.5 || l->base <= p->base ||
+	    l->base - p->base > 1.6 * line_pitch(p))
+		return 0;
+	if (starts_with(l->why, "page-") || starts_with(l->why, "running-") ||
+	    strcmp(l->why, "letter-head") == 0)
+		return 0;
+	if (strcmp(l->why, "title-block") == 0) {
+		/* a title runs on in lower case, or in capitals throughout */
+		if (islower((unsigned char)l->text.s[0]))
+			return 1;
+		for (c = p->text.s; *c; c++)
+			if (islower((unsigned char)*c))
+				return 0;
+		for (c = l->text.s; *c; c++)
+			if (islower((unsigned char)*c))
+				return 0;
+	}
+	return 1;
+}
+
+/* Furniture lines of a page into blocks, one column at a time within a
+ * row band, so that a sender column never interleaves with the address. */
 static void
 furniture_blocks(int page, int top, struct block **pending, size_t *npend)
 {
-	struct block *cur = NULL;
-	size_t i, last = 0;
+	struct block *open[3] = { NULL, NULL, NULL };
+	size_t last[3] = { 0, 0, 0 }, i;
 
 	for (i = 0; i < nL; i++) {
 		struct line *l = &L[i];
+		struct block *cur;
 		int is_top;
 
 		if (l->dead || l->page != page || l->role != R_FURN)
@@ -898,21 +941,18 @@ furniture_blocks(int page, int top, struct block **pending, size_t *npend)
 		is_top = l->y1 < 0.5 * page_of(page)->h;
 		if (is_top != top)
 			continue;
-		if (cur && strcmp(cur->why, l->why) == 0 &&
-		    L[last].col == l->col && L[last].style == l->style &&
-		    fabs(L[last].size - l->size) < 0.5 &&
-		    l->base - L[last].base < 1.6 * line_pitch(&L[last]) &&
-		    l->base > L[last].base && !starts_with(l->why, "page-") &&
-		    !starts_with(l->why, "running-")) {
+		cur = open[l->col];
+		if (cur && furniture_continues(cur, &L[last[l->col]], l)) {
 			block_add(cur, i);
-			last = i;
+			last[l->col] = i;
 			continue;
 		}
 		cur = new_block(K_FURN, page);
 		cur->why = why_of_block(l);
 		block_add(cur, i);
 		pending[(*npend)++] = cur;
-		last = i;
+		open[l->col] = cur;
+		last[l->col] = i;
 	}
 }
 
@@ -1235,9 +1275,33 @@ hyphen_join(const struct line *a, const struct line *b, int probe)
 	buf_clear(&q);
 	buf_printf(&q, "%s%s", c, v.s);
 	lower_ascii(&q);
-	if (probe)
+	if (probe) {
 		set_add(&queries, q.s, q.len);
+		buf_clear(&q);
+		buf_adds(&q, c);
+		lower_ascii(&q);
+		set_add(&queries, q.s, q.len);
+		buf_clear(&q);
+		buf_adds(&q, v.s);
+		lower_ascii(&q);
+		set_add(&queries, q.s, q.len);
+		goto out;
+	}
 	r = J_JOIN;
+	if (set_has(&queries, q.s, q.len, 1) || strlen(c) > 4)
+		goto out;
+	/* neither spelling known: a short unknown part before a known word
+	 * is an abbreviation ("otc-derivaten"), not a syllable */
+	buf_clear(&q);
+	buf_adds(&q, c);
+	lower_ascii(&q);
+	if (set_has(&queries, q.s, q.len, 1))
+		goto out;
+	buf_clear(&q);
+	buf_adds(&q, v.s);
+	lower_ascii(&q);
+	if (set_has(&queries, q.s, q.len, 1))
+		r = J_KEEP;
 out:
 	buf_free(&w);
 	buf_free(&v);
