@@ -284,7 +284,8 @@ index_blocks(void)
 		SUP(kept++) = s;
 	}
 	sups.n = kept;
-	qsort(sups.v, sups.n, sizeof(struct sup), cmp_sup);
+	if (sups.n > 1)
+		qsort(sups.v, sups.n, sizeof(struct sup), cmp_sup);
 	for (i = 0; i < blocks.n; i++)
 		BLOCK(i).firstsup = NONE;
 	for (i = 0; i < sups.n; i++) {
@@ -1122,7 +1123,8 @@ write_stream(const struct store *st)
 {
 	size_t i, t = 0, cur = NONE;
 
-	qsort(tags.v, tags.n, sizeof(struct newtag), cmp_tag);
+	if (tags.n > 1)
+		qsort(tags.v, tags.n, sizeof(struct newtag), cmp_tag);
 	stream_header(stdout);
 	for (i = 0; i < recs.n; i++) {
 		const struct rec *rc = &AT(recs, struct rec, i);
