@@ -65,6 +65,10 @@ check_contains "tags: equal ranges nest verwijzing > nadruk" "$T" \
 check_contains "tags: marker without a note stays text, with a melding" "$T" \
     'marker "4" points to no footnote (noot="n99"): kept as text'
 check_contains "tags: a range splitting a character is widened" "$T" '">Café</verwijzing>'
+check_contains "tags: a marker starting mid-character is widened" "$T" \
+    'noot<nootref noot="n5" regel="test:mid-char">⁵</nootref> na'
+check_contains "noot: number alone in its block adds no space" "$T" \
+    'regel="kst-notes:number-alone">Een noot waarvan'
 check_contains "noot: continuation on the next page appended with a space" "$T" \
     'handelingskader- kindermishandeling-en-huiselijk-geweld-voor-het-onderwijs</noot>'
 check_contains "noot: voetnoot block without noot tag is kept" "$T" \
@@ -188,3 +192,9 @@ if [ $chain_ok -eq 1 ] && [ -d "$CORPUS/kst" ]; then
 else
 	ok "chain on the corpus skipped: kst-extract or kst-layout not built yet"
 fi
+
+# --- the complete example in docs/schema.md is what kst-xml writes
+sed -n '/<!-- example:begin -->/,/<!-- example:end -->/p' docs/schema.md |
+    sed -e '1,2d' -e '$d' | sed '$d' >"$TMP/doc-example.xml"
+check "docs/schema.md example equals tests/expected/xml-example.xml" \
+    cmp -s "$TMP/doc-example.xml" $EXP/xml-example.xml

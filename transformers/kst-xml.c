@@ -1052,7 +1052,7 @@ render_inhoud(struct buf *out)
 static void
 render_noten(struct buf *out)
 {
-	size_t i, s;
+	size_t i, s, written;
 
 	if (D.nnoot == 0)
 		return;
@@ -1067,10 +1067,14 @@ render_noten(struct buf *out)
 		buf_printf(out, " pagina=\"%ld\"", n->page);
 		put_rule(out, n->rule);
 		buf_addc(out, '>');
-		for (s = 0; s < n->nseg; s++) {
+		for (s = 0, written = 0; s < n->nseg; s++) {
 			const struct block *b = &D.blocks[n->seg[s].bi];
 
-			if (s)
+			/* an empty part (a number printed as a block of its
+			 * own) adds no separator */
+			if (n->seg[s].start == n->seg[s].end)
+				continue;
+			if (written++)
 				buf_addc(out, ' ');
 			render_range(out, b, n->seg[s].start, n->seg[s].end);
 			repairs_in_block(b);
