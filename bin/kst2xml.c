@@ -311,16 +311,19 @@ xpipe(int fd[2])
 	fcntl(fd[1], F_SETFD, FD_CLOEXEC);
 }
 
+/* In the child after fork: "STAGE: cannot run PATH: why" on the captured
+ * stderr, so that it is the line our message relays. stdio is not safe here:
+ * its buffers were copied by fork. */
 static void
-child_fail(const char *path)
+child_fail(const struct stage *st)
 {
 	const char *why = strerror(errno);
+	const char *part[] = { st->name, ": cannot run ", st->path, ": ", why, "\n" };
+	size_t i;
 
-	/* stdio is not safe here: its buffers were copied by fork. */
-	if (write(2, "kst2xml: cannot run ", 20) < 0 ||
-	    write(2, path, strlen(path)) < 0 || write(2, ": ", 2) < 0 ||
-	    write(2, why, strlen(why)) < 0 || write(2, "\n", 1) < 0)
-		_exit(127);
+	for (i = 0; i < sizeof part / sizeof *part; i++)
+		if (write(2, part[i], strlen(part[i])) < 0)
+			break;
 	_exit(127);
 }
 
@@ -343,7 +346,7 @@ spawn(const struct stage *st, const char *arg, int in, int out, int err,
 	}
 	setpgid(0, pgid);
 	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
-		child_fail(st->path);
+		child_fail(st);
 	signal(SIGPIPE, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -351,7 +354,7 @@ spawn(const struct stage *st, const char *arg, int in, int out, int err,
 	argv[1] = (char *)arg;
 	argv[2] = NULL;
 	execv(st->path, argv);
-	child_fail(st->path);
+	child_fail(st);
 	return -1;
 }
 
@@ -1027,9 +1030,13 @@ static void
 progress(int done, int n, int failed, const char *name)
 {
 	int width = snprintf(NULL, 0, "%d", n);
+	size_t len = strlen(name);
 
-	fprintf(stderr, "\r\033[K[%*d/%d] %d failed  %s", width, done, n,
-	    failed, name);
+	/* A line that wraps can no longer be rewritten with \r. */
+	if (len > 40)
+		name += len - 40;
+	fprintf(stderr, "\r\033[K[%*d/%d] %d failed  %s%s", width, done, n,
+	    failed, len > 40 ? "..." : "", name);
 }
 
 static void
