@@ -347,6 +347,49 @@ build_parlid(struct doc *d)
 	buf_free(&toev);
 }
 
+/* Day of the week, 0 = Sunday (Sakamoto's method). */
+static int
+weekday(int y, int m, int day)
+{
+	static const int t[] = { 0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4 };
+
+	if (m < 3)
+		y--;
+	return (y + y / 4 - y / 100 + y / 400 + t[m - 1] + day) % 7;
+}
+
+/* No "Vergaderjaar" printed on a Kamerstuk (the Kamer's own motion print): the session
+ * year follows from the date, as a session opens on Prinsjesdag, the third
+ * Tuesday of September. */
+static void
+derive_vergaderjaar(struct doc *d)
+{
+	const struct result *dag = find_result(d, "dagtekening");
+	struct buf iso = BUF_INIT, vj = BUF_INIT, attrs = BUF_INIT;
+	int y, m, day, first, prinsjesdag;
+
+	if (is_given(d, "vergaderjaar") || find_result(d, "vergaderjaar") || !dag)
+		return;
+	if (!find_result(d, "dossier") && !is_given(d, "dossier"))
+		return;	/* not a Kamerstuk: a ministry letter has no session year */
+	if (!attr_get(buf_str(&dag->attrs), "datum", &iso) ||
+	    sscanf(iso.s, "%4d-%2d-%2d", &y, &m, &day) != 3 || y < 1815 ||
+	    y > 9998 || m < 1 || m > 12) {
+		buf_free(&iso);
+		return;
+	}
+	first = weekday(y, 9, 1);
+	prinsjesdag = 1 + (2 - first + 7) % 7 + 14;
+	if (m > 9 || (m == 9 && day >= prinsjesdag))
+		buf_printf(&vj, "%d-%d", y, y + 1);
+	else
+		buf_printf(&vj, "%d-%d", y - 1, y);
+	attr_add(&attrs, "rule", "meta:vergaderjaar-from-dagtekening");
+	add_result(d, "vergaderjaar", vj.s, &attrs);
+	buf_free(&iso);
+	buf_free(&vj);
+}
+
 static void
 collect(struct doc *d, struct ruleset *rs)
 {
@@ -365,6 +408,7 @@ collect(struct doc *d, struct ruleset *rs)
 			fill_key(d, rs, rs->rule[i].kind);
 	}
 	build_parlid(d);
+	derive_vergaderjaar(d);
 }
 
 static void
