@@ -170,7 +170,7 @@ for stage in "$EXTRACT" "$LAYOUT"; do
 	[ -x "$stage" ] || chain_ok=0
 done
 if [ $chain_ok -eq 1 ] && [ -d "$CORPUS/kst" ]; then
-	for pdf in "$CORPUS"/kst/*.pdf; do
+	for pdf in "$CORPUS"/kst/*.pdf "$CORPUS"/letters/*.pdf; do
 		n=$(basename "$pdf" .pdf)
 		# one stage at a time, so that a failing stage is seen (dash
 		# has no pipefail)
@@ -185,6 +185,9 @@ if [ $chain_ok -eq 1 ] && [ -d "$CORPUS/kst" ]; then
 		done
 		if [ "$st" = ok ] && "$VALIDATE" -q "$TMP/$n.$i" 2>>"$TMP/$n.err"; then
 			ok "chain: $n.pdf gives valid XML"
+			check_eq "chain: $n.pdf: every body block is in inhoud" \
+			    "$(grep -o '<\(aanhef\|al\|kop\|li\|slotformulering\|ondertekening\) ' "$TMP/$n.$i" | wc -l | tr -d ' ')" \
+			    "$(cut -f1,3 "$TMP/$n.$((i - 1))" | grep '^block' | grep -vc 'furniture\|voetnoot')"
 		else
 			fail "chain: $n.pdf: $st: $(head -3 "$TMP/$n.err" | tr '\n' ' ')"
 		fi
