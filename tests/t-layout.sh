@@ -1,0 +1,177 @@
+#!/bin/sh
+# kst-layout: blocks, furniture, footnotes, lists and dehyphenation, on
+# hand-written streams and on the corpus (through kst-extract).
+. tests/lib.sh
+EXP=tests/expected
+SIM=tests/similarity.py
+
+# body text of a layout stream: what would end up in <inhoud>
+body() {
+	awk -F'\t' '$1 == "block" && ($3 == "al" || $3 == "kop" || $3 == "li" ||
+	    $3 == "aanhef" || $3 == "slotformulering" || $3 == "ondertekening") {
+		print $6 }' "$1"
+}
+# text of blocks of one kind
+kind() { awk -F'\t' -v k="$2" '$1 == "block" && $3 == k { print $6 }' "$1"; }
+# "why<TAB>text" of furniture blocks
+furniture() { awk -F'\t' '$1 == "block" && $3 == "furniture" { print $5 "\t" $6 }' "$1"; }
+
+# ---------------------------------------------------------------- basics
+check "--help exits 0" "$LAYOUT" --help
+check "--version exits 0" "$LAYOUT" --version
+check_status "bad option is a usage error" 2 "$LAYOUT" --bogus
+printf 'kst\t1\nline\t1\n' > "$TMP/bad.st"
+check_status "malformed line record is a stream error" 9 "$LAYOUT" "$TMP/bad.st"
+"$LAYOUT" "$TMP/bad.st" > "$TMP/bad.out" 2>/dev/null
+check_eq "no partial output on a stream error" "$(wc -c < "$TMP/bad.out" | tr -d ' ')" 0
+printf 'kst\t1\npage\t1\t595\t842\nline\t1\t1\t1\t2\t2\t2\t9\t-\tF\tx\nrun\t0\t9\t1\t1\t-\tF\n' > "$TMP/run.st"
+check_status "run outside its line is a stream error" 9 "$LAYOUT" "$TMP/run.st"
+printf 'kst\t1\nsource\t1\t0\tx\ty\nmystery\tkeep me\n' > "$TMP/pass.st"
+"$LAYOUT" < "$TMP/pass.st" > "$TMP/pass.out" 2>&1
+check_eq "unknown records pass through unchanged" "$(cat "$TMP/pass.out")" "$(cat "$TMP/pass.st")"
+
+# -------------------------------------------------------- dehyphenation
+"$LAYOUT" "$EXP/layout-hyphen.in" > "$TMP/hy.out"
+check "hyphen stream output as expected" cmp -s "$TMP/hy.out" "$EXP/layout-hyphen.out"
+t=$(kind "$TMP/hy.out" al)
+for want in "Werkgelegenheid" "daderschap" "Basis- en Voortgezet" "slachtoffer- en daderschap" \
+    "zorg- en welzijnsbeleid" "ICT-beleid" "e-learning" "otc-derivaten" \
+    "https://www.rijksoverheid.nl/documenten/kamer-stukken/2021/02/04/brief" "interdepartementale"; do
+	case $t in
+	*"$want"*) ok "dehyphenation: $want" ;;
+	*) fail "dehyphenation: $want not in [$t]" ;;
+	esac
+done
+check_eq "hyphenated paragraph is one block" "$(kind "$TMP/hy.out" al | wc -l | tr -d ' ')" 1
+
+# ---------------------------------------------- lists, notes, furniture
+"$LAYOUT" "$EXP/layout-struct.in" > "$TMP/st.out"
+check "structure stream output as expected" cmp -s "$TMP/st.out" "$EXP/layout-struct.out"
+check_eq "numbered bold line is a kop" \
+    "$(awk -F'\t' '$3 == "kop" { print $5 "|" $6 }' "$TMP/st.out")" "level=1&marker=1.|Aanleiding"
+check_eq "dash and dingbat bullets nest" \
+    "$(awk -F'\t' '$3 == "li" { print $5 }' "$TMP/st.out" | tr '\n' ' ')" \
+    "level=1&marker=– level=1&marker=– level=2&marker=• level=2&marker=• "
+check_contains "bullet item continuation joined" "$TMP/st.out" "seksueel geweld;"
+check_eq "footnote body is a voetnoot block" "$(kind "$TMP/st.out" voetnoot)" \
+    "1 VSO Beleidsreactie slachtoffermonitor seksueel geweld tegen kinderen 2017–2018 (Kamerstuk 31 015, nr. 202)"
+check_eq "paragraph continues across the page break" \
+    "$(kind "$TMP/st.out" al | grep -c 'een beschrijving en een overzicht')" 1
+check_contains "footnote marker tagged sup" "$TMP/st.out" "sup	size=6.00&rise=3.50	layout:superscript"
+check_eq "repeated header, footer and page numbers are furniture" \
+    "$(furniture "$TMP/st.out" | cut -f1 | sort | uniq -c | awk '{ printf "%s %s,", $1, $2 }')" \
+    "2 why=page-number,2 why=running-footer,2 why=running-header,"
+
+# ----------------------------------------------------------------- corpus
+if [ ! -x "$EXTRACT" ] || [ ! -d "$CORPUS/kst" ]; then
+	ok "corpus tests # SKIP no extractor or corpus"
+	exit 0
+fi
+
+layout_pdf() { "$EXTRACT" "$1" | "$LAYOUT" > "$2"; }
+
+for pdf in "$CORPUS"/kst/*.pdf; do
+	n=$(basename "$pdf" .pdf)
+	out=$TMP/$n.st
+	if ! layout_pdf "$pdf" "$out"; then
+		fail "$n: pipeline failed"
+		continue
+	fi
+	body "$out" > "$TMP/$n.txt"
+	sim=$(python3 "$SIM" "$TMP/$n.txt" "${pdf%.pdf}.xml")
+	if awk -v s="$sim" 'BEGIN { exit !(s >= 0.99) }'; then
+		ok "$n: body similarity $sim against the official XML"
+	else
+		fail "$n: body similarity $sim < 0.99"
+	fi
+	bad=$( (body "$out" | grep -E 'kst-[0-9]|ah-tk-|ISSN|Tweede Kamer, vergaderjaar|Gravenhage 20|Tweede Kamer der Staten|Vergaderjaar';
+	    kind "$out" al | grep -E '(^| )[0-9]+$') | head -1)
+	check_eq "$n: no furniture inside body blocks" "$bad" ""
+	check_eq "$n: title block is furniture" \
+	    "$(furniture "$out" | grep -c 'why=title-block	Tweede Kamer der Staten-Generaal')" 1
+	check_eq "$n: running footer is furniture" \
+	    "$(furniture "$out" | grep -c '^why=running-footer	Tweede Kamer, vergaderjaar')" \
+	    "$(awk -F'\t' '$1 == "page"' "$out" | wc -l | tr -d ' ')"
+done
+
+# the official XML's <al> texts, one a line, in order
+python3 - "$CORPUS/kst/kst-32545-143.xml" > "$TMP/al.txt" <<'EOF'
+import sys, xml.etree.ElementTree as ET
+for al in ET.parse(sys.argv[1]).getroot().iter("al"):
+    print(" ".join("".join(al.itertext()).split()))
+EOF
+check "kst-32545-143: block texts equal the official <al> texts one by one" \
+    cmp -s "$TMP/al.txt" "$TMP/kst-32545-143.txt"
+check_eq "kst-32545-143: aanhef, slotformulering, ondertekening" \
+    "$(awk -F'\t' '$1 == "block" && $3 != "furniture" && $3 != "al" { print $3 }' "$TMP/kst-32545-143.st" | tr '\n' ' ')" \
+    "aanhef slotformulering ondertekening ondertekening "
+check_eq "ah-tk-20202021-3235: Vraag/Antwoord headings" \
+    "$(kind "$TMP/ah-tk-20202021-3235.st" kop | wc -l | tr -d ' ')" 18
+
+# ministry letter: sender column, letter head, page numbers, one footnote
+L1=$TMP/brief.st
+if layout_pdf "$CORPUS/letters/kamerbrief-2011-03-01-draagmoederschap.pdf" "$L1"; then
+	f=$(furniture "$L1")
+	for want in "why=sender-column	Ons kenmerk 5687928/11" \
+	    "why=sender-column	Directoraat-Generaal Preventie, Jeugd en Sancties" \
+	    "why=letter-head	Datum 1 maart 2011" "why=letter-head	Onderwerp Draagmoederschap" \
+	    "why=page-number	Pagina 2 van 3" "why=return-address	> Retouradres Postbus 20301 2500 EH Den Haag" \
+	    "why=addressee	Aan de Voorzitter van de Tweede Kamer der Staten-Generaal"; do
+		case $f in
+		*"$want"*) ok "letter: furniture [$want]" ;;
+		*) fail "letter: furniture [$want] missing" ;;
+		esac
+	done
+	check_eq "letter: no letter furniture in the body" \
+	    "$(body "$L1" | grep -E 'Pagina [0-9]|Retouradres|Postbus|kenmerk|rijksoverheid.nl' | head -1)" ""
+	check_eq "letter: footnote is a voetnoot block" \
+	    "$(kind "$L1" voetnoot | cut -c1-40)" "1 Bij hoogtechnologisch draagmoederschap"
+	check_eq "letter: footnote text not in a paragraph" \
+	    "$(body "$L1" | grep -c 'Bij hoogtechnologisch')" 0
+	check_eq "letter: paragraph across pages 1-2 is one block" \
+	    "$(kind "$L1" al | grep -c 'tien gevallen in aanraking te komen')" 1
+	check_eq "letter: paragraph break at a short last line" \
+	    "$(kind "$L1" al | grep -c '^Hoe vaak (commercieel)')" 1
+	check_eq "letter: italic headings" \
+	    "$(kind "$L1" kop | tr '\n' '|')" \
+	    "Rapport|Vraagstukken rond het draagmoederschap|Vrijwilligheid|Belangen|Draagmoederschap of adoptie?|Handhaafbaarheid van normen en regels|"
+	check_eq "letter: signature" "$(kind "$L1" ondertekening | tr '\n' '|')" \
+	    "De Staatssecretaris van Veiligheid en Justitie,|F. Teeven|"
+	check_contains "letter: keeps 'wet- en regelgeving'" "$L1" "wet- en regelgeving"
+else
+	fail "letter: pipeline failed"
+fi
+
+# BNC-fiche: 13 footnotes, page numbers, numbered headings, broken URLs
+L2=$TMP/bnc.st
+if layout_pdf "$CORPUS/letters/bnc-fiche-5-mifid-2021.pdf" "$L2"; then
+	check_eq "bnc: 13 voetnoot blocks numbered 1..13" \
+	    "$(kind "$L2" voetnoot | cut -d' ' -f1 | tr '\n' ' ')" "1 2 3 4 5 6 7 8 9 10 11 12 13 "
+	check_eq "bnc: 15 page numbers are furniture" \
+	    "$(furniture "$L2" | grep -c '^why=page-number	Pagina [0-9]* van 15$')" 15
+	check_eq "bnc: no page number or footnote text in the body" \
+	    "$(body "$L2" | grep -E 'Pagina [0-9]+ van|Brokers zijn beleggingsondernemingen|De secundaire handel doelt' | head -1)" ""
+	check_contains "bnc: URL broken after a hyphen keeps it" "$L2" \
+	    "esma-70-156-4572_mifid-_ii_final_report_on_algortihmic_trading.pdf"
+	check_contains "bnc: otc-derivaten keeps its hyphen" "$L2" "otc-derivaten"
+	check_contains "bnc: niet-professionele keeps its hyphen" "$L2" "niet-professionele"
+	check_eq "bnc: numbered headings" \
+	    "$(awk -F'\t' '$3 == "kop" && $5 ~ /marker=[0-9]/ { split($6, w, " "); print w[1] }' "$L2" | tr '\n' '|')" \
+	    "Algemene|Essentie|Nederlandse|Beoordeling|Financiële|Implicaties|Implicaties|Implicaties|"
+	"$EXTRACT" "$CORPUS/letters/bnc-fiche-5-mifid-2021.pdf" | "$LAYOUT" > "$TMP/bnc2.st"
+	check "bnc: byte-identical output twice" cmp -s "$L2" "$TMP/bnc2.st"
+else
+	fail "bnc: pipeline failed"
+fi
+
+# fixtures made by the typesetter, when they are there
+for pdf in fixtures/*.pdf; do
+	[ -f "$pdf" ] || continue
+	n=$(basename "$pdf" .pdf)
+	if ! layout_pdf "$pdf" "$TMP/$n.st"; then
+		fail "fixture $n: pipeline failed"
+		continue
+	fi
+	check_eq "fixture $n: no running footer in the body" \
+	    "$(body "$TMP/$n.st" | grep -E 'kst-[0-9]|Tweede Kamer, vergaderjaar' | head -1)" ""
+done
