@@ -148,8 +148,9 @@ def stage_costs(pdfs, runs, tmp):
     if not extract:
         say("== Stage costs: extractors/kst-extract not built")
         return
+    # kst2xml also validates its XML: bin/kst-validate is the last stage.
     stages = [("extractors/kst-extract", extract)] + \
-        [(s, built(s)) for s in STAGES if built(s)]
+        [(s, built(s)) for s in STAGES + ["bin/kst-validate"] if built(s)]
     say("== Cost of each stage (on the saved output of the previous one), median of %d runs"
         % runs)
     # Save every stage's output once, then time each stage from its saved input.
@@ -209,6 +210,11 @@ def has_batch(porcelain):
     return "-j" in text and "-o" in text
 
 
+def reps(n):
+    """Runs per scaling point: medians of 3 up to 100 documents, 1 above."""
+    return 3 if n <= 100 else 1
+
+
 def scaling(pdfs, counts, tmp):
     ours, label = chain_cmd()
     if not ours:
@@ -218,6 +224,9 @@ def scaling(pdfs, counts, tmp):
     porcelain = built("bin/kst2xml") if label == "bin/kst2xml" else None
     batch = porcelain and has_batch(porcelain)
     say("   driver: %s" % ("kst2xml -o DIR -j N" if batch else "xargs -P N (one %s a document)" % label))
+    say("   (median of 3 runs up to 100 documents, one run above; after one warm-up pass)")
+    for f in pdfs:
+        measure(ours + [f])
     say("%8s %4s %10s %10s %12s %14s %10s" % ("docs", "-j", "wall s", "CPU s", "ms/doc wall",
                                               "peak RSS", "speed-up"))
     results = {}
@@ -245,8 +254,14 @@ def scaling(pdfs, counts, tmp):
                         f.write('"%s" "$1" > /dev/null\n' % ours[0])
                 argv = ["sh", "-c", 'xargs -d "\\n" -P %d -n 1 sh "%s" < "%s"'
                         % (j, conv, listing)]
-            cpu, rss, wall, st = measure(argv)
+            samples = []
+            for _ in range(reps(n)):
+                samples.append(measure(argv))
             shutil.rmtree(outdir, ignore_errors=True)
+            cpu = statistics.median(x[0] for x in samples)
+            rss = statistics.median(x[1] for x in samples)
+            wall = statistics.median(x[2] for x in samples)
+            st = max(x[3] for x in samples)
             results[(n, j)] = (wall, cpu, rss)
             speed = results[(n, 1)][0] / wall if j == 2 and wall else 1.0
             say("%8d %4d %10.2f %10.2f %12.1f %14s %9.2fx%s" % (
