@@ -84,6 +84,8 @@ struct doc {
 	int have_source;
 	char *src_path, *src_sha;
 	long src_bytes, src_pages;
+	size_t *noot_hash;	/* open addressing: index + 1, 0 = empty */
+	size_t hash_cap;
 	char **warned_attrs;	/* unknown verwijzing keys already reported */
 	size_t nwarned;
 	size_t bad_utf8, illegal;	/* repairs made while escaping */
@@ -99,7 +101,11 @@ usage(FILE *fp)
 	    "(schemas/kamerstuk.xsd) to stdout.\n", kst_progname);
 }
 
-#define GROW(arr, n) ((arr) = kst_xrealloc((arr), ((n) + 1) * sizeof(*(arr))))
+/* Makes room for element n of arr: the capacity doubles at each power of
+ * two, so appending stays linear. */
+#define GROW(arr, n) do { if (((n) & ((n) - 1)) == 0) \
+	(arr) = kst_xrealloc((arr), ((n) ? 2 * (n) : 1) * sizeof(*(arr))); \
+	} while (0)
 
 static void
 melding(const char *code, const char *fmt, ...)
@@ -587,15 +593,50 @@ is_kind(const struct block *b, const char *kind)
 	return strcmp(b->kind, kind) == 0;
 }
 
+static size_t
+hash_str(const char *s)
+{
+	size_t h = 2166136261u;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
+/* Footnote ids are looked up for every marker: a hash keeps a stream with
+ * many thousands of notes linear. */
+static size_t *
+noot_slot(const char *id)
+{
+	size_t i = hash_str(id) & (D.hash_cap - 1);
+
+	while (D.noot_hash[i] && strcmp(D.noten[D.noot_hash[i] - 1].id, id))
+		i = (i + 1) & (D.hash_cap - 1);
+	return &D.noot_hash[i];
+}
+
 static struct noot *
 find_noot(const char *id)
 {
+	size_t *slot;
+
+	if (D.hash_cap == 0)
+		return NULL;
+	slot = noot_slot(id);
+	return *slot ? &D.noten[*slot - 1] : NULL;
+}
+
+static void
+rehash(void)
+{
 	size_t i;
 
+	free(D.noot_hash);
+	D.hash_cap = D.hash_cap ? D.hash_cap * 2 : 64;
+	D.noot_hash = kst_xmalloc(D.hash_cap * sizeof *D.noot_hash);
+	memset(D.noot_hash, 0, D.hash_cap * sizeof *D.noot_hash);
 	for (i = 0; i < D.nnoot; i++)
-		if (strcmp(D.noten[i].id, id) == 0)
-			return &D.noten[i];
-	return NULL;
+		*noot_slot(D.noten[i].id) = i + 1;
 }
 
 static struct noot *
@@ -611,6 +652,10 @@ new_noot(const char *id, const char *nr, const char *rule, long page)
 	n->page = page;
 	n->seg = NULL;
 	n->nseg = 0;
+	if (2 * D.nnoot >= D.hash_cap)
+		rehash();
+	else
+		*noot_slot(n->id) = D.nnoot;
 	return n;
 }
 
@@ -747,7 +792,7 @@ report_unknown_vattrs(const char *attrs)
 				if (strlen(D.warned_attrs[i]) == n &&
 				    strncmp(D.warned_attrs[i], p, n) == 0)
 					break;
-			if (i == D.nwarned) {
+			if (i == D.nwarned && D.nwarned < 32) {
 				GROW(D.warned_attrs, D.nwarned);
 				D.warned_attrs[D.nwarned] = kst_xmalloc(n + 1);
 				memcpy(D.warned_attrs[D.nwarned], p, n);
@@ -1266,10 +1311,15 @@ static void
 meta_ondertekenaars(struct buf *out)
 {
 	struct buf v = BUF_INIT;
-	struct meta *m;
+	size_t i;
 	int any = 0;
 
-	while ((m = take_meta("ondertekenaar")) != NULL) {
+	for (i = 0; i < D.nmeta; i++) {
+		struct meta *m = &D.metas[i];
+
+		if (strcmp(m->key, "ondertekenaar") != 0)
+			continue;
+		m->used = 1;
 		if (!any++)
 			buf_adds(out, "    <ondertekenaars>\n");
 		buf_adds(out, "      <ondertekenaar>\n");
@@ -1281,6 +1331,18 @@ meta_ondertekenaars(struct buf *out)
 	if (any)
 		buf_adds(out, "    </ondertekenaars>\n");
 	buf_free(&v);
+}
+
+static void
+meta_medenamens(struct buf *out)
+{
+	size_t i;
+
+	for (i = 0; i < D.nmeta; i++)
+		if (strcmp(D.metas[i].key, "medeNamens") == 0) {
+			D.metas[i].used = 1;
+			put_meta_text(out, 4, "medeNamens", D.metas[i].value);
+		}
 }
 
 static void
@@ -1307,7 +1369,6 @@ render_meta(struct buf *out)
 	static const char *texts[] = { "documentsoort", "titel" };
 	static const char *texts2[] = { "geadresseerde", "onderwerp", "kenmerk" };
 	size_t i;
-	struct meta *m;
 
 	buf_adds(out, "  <meta>\n");
 	meta_identificatie(out);
@@ -1317,8 +1378,7 @@ render_meta(struct buf *out)
 	for (i = 0; i < 3; i++)
 		meta_simple(out, 4, texts2[i], NULL);
 	meta_ondertekenaars(out);
-	while ((m = take_meta("medeNamens")) != NULL)
-		put_meta_text(out, 4, "medeNamens", m->value);
+	meta_medenamens(out);
 	report_unused_meta();
 	buf_adds(out, "    <bron");
 	put_attr(out, "bestand", D.src_path);
@@ -1385,6 +1445,7 @@ free_doc(void)
 	free(D.metas);
 	free(D.meldingen);
 	free(D.noten);
+	free(D.noot_hash);
 	free(D.warned_attrs);
 	free(D.src_path);
 	free(D.src_sha);
