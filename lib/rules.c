@@ -494,7 +494,6 @@ compile_rule(struct parser *p, struct rule *r)
 		return perr(p, "rule \"%s\": pattern: %s at offset %zu",
 		    r->name, (char *)msg, (size_t)off);
 	}
-	pcre2_jit_compile(r->re, PCRE2_JIT_COMPLETE);	/* interpreter if no JIT */
 	pcre2_pattern_info(r->re, PCRE2_INFO_CAPTURECOUNT, &count);
 	if (count + 1 > p->rs->maxgroups)
 		p->rs->maxgroups = count + 1;
@@ -676,7 +675,7 @@ utf8_len(const char *s, size_t left)
 }
 
 int
-rule_next(struct ruleset *rs, const struct rule *r, const char *s, size_t len,
+rule_next(struct ruleset *rs, struct rule *r, const char *s, size_t len,
     size_t *offset, size_t *start, size_t *end)
 {
 	PCRE2_SIZE *ov;
@@ -684,6 +683,10 @@ rule_next(struct ruleset *rs, const struct rule *r, const char *s, size_t len,
 
 	if (*offset > len)
 		return 0;
+	if (!r->jit && len >= RULES_JIT_MIN) {
+		pcre2_jit_compile(r->re, PCRE2_JIT_COMPLETE);	/* interpreter if no JIT */
+		r->jit = 1;
+	}
 	rc = pcre2_match(r->re, (PCRE2_SPTR)s, len, *offset, PCRE2_NO_UTF_CHECK,
 	    rs->md, rs->mctx);
 	if (rc == PCRE2_ERROR_NOMATCH)

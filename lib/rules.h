@@ -10,7 +10,8 @@
  * Every rule has a unique NAME (reported as the RULE of what it makes), a
  * KIND (what it makes: a tag kind, a meta key), templates that expand named
  * capture groups ("${year}-${month|month}-${day|pad2}"), and one pattern,
- * compiled once at load time (UTF, UCP, JIT when available). */
+ * compiled once at load time (UTF, UCP; JIT when available and the subject
+ * is long enough to pay for it). */
 #ifndef KST_RULES_H
 #define KST_RULES_H
 
@@ -36,6 +37,7 @@ struct rule {
 	size_t nattr;
 	char *pattern;
 	void *re;		/* pcre2_code * */
+	int jit;		/* JIT-compiled (or tried): see RULES_JIT_MIN */
 	const char *file;	/* owned by the ruleset */
 	unsigned long line;
 };
@@ -52,6 +54,10 @@ struct ruleset {
 };
 
 #define RULES_MAXFILE (4u << 20)	/* a rule file larger than this is an error */
+/* A rule is JIT-compiled the first time it runs over a subject this long.
+ * JIT-compiling all of meta.rules costs more (2-4 ms) than interpreting it
+ * over a short document, which is most of them: start-up time matters. */
+#define RULES_JIT_MIN (16u << 10)
 
 /* A macro so that the program (not lib/rules.o, which every program links)
  * holds a strong reference to PCRE2: that is what makes the linker keep
@@ -81,7 +87,7 @@ const struct rule_attr *rule_attr(const struct rule *r, const char *key);
  * sets *start, *end and *offset (past the match; past one character for an
  * empty match), 0 when there is none, -1 when a resource limit was hit (the
  * pattern backtracks too much: treat as no match and report it). */
-int rule_next(struct ruleset *rs, const struct rule *r, const char *s,
+int rule_next(struct ruleset *rs, struct rule *r, const char *s,
     size_t len, size_t *offset, size_t *start, size_t *end);
 /* Expands template a against the last match of rule_next (same subject).
  * Appends to out. Returns 0, or -1 when a filter rejected its input (for

@@ -284,7 +284,7 @@ warn_limit(struct doc *d, const struct rule *r)
 
 /* Runs one rule; returns how many results it gave. */
 static int
-run_rule(struct doc *d, struct ruleset *rs, const struct rule *r, int multi)
+run_rule(struct doc *d, struct ruleset *rs, struct rule *r, int multi)
 {
 	const struct buf *view = get_view(d, r);
 	size_t off = 0, start, end;

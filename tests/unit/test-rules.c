@@ -47,7 +47,7 @@ expand(struct ruleset *rs, const char *name, const char *s, const char *key)
 
 	buf_clear(&out);
 	for (i = 0; i < rs->n; i++) {
-		const struct rule *r = &rs->rule[i];
+		struct rule *r = &rs->rule[i];
 
 		if (strcmp(r->name, name) != 0)
 			continue;
@@ -118,7 +118,7 @@ test_global(void)
 	struct ruleset rs;
 	struct buf out = BUF_INIT;
 	size_t off = 0, start, end, n = 0;
-	const struct rule *r;
+	struct rule *r;
 
 	rules_init(&rs);
 	CHECK(parse(&rs, good) == 0);
@@ -131,6 +131,27 @@ test_global(void)
 	}
 	CHECK(n == 3);
 	buf_free(&out);
+	rules_free(&rs);
+}
+
+/* Long subjects are matched through the JIT (when PCRE2 has one): same results. */
+static void
+test_long_subject(void)
+{
+	struct ruleset rs;
+	struct buf s = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < 2000; i++)
+		buf_adds(&s, "tekst zonder datum. ");
+	buf_adds(&s, "Den Haag, 4 februari 2021");
+	rules_init(&rs);
+	CHECK(parse(&rs, good) == 0);
+	CHECK(rs.rule[0].jit == 0);
+	CHECK(strcmp(expand(&rs, "datum-den-haag", s.s, "datum"), "2021-02-04") == 0);
+	CHECK(rs.rule[0].jit == 1);
+	CHECK(strcmp(expand(&rs, "datum-den-haag", "Den Haag, 5 mei 2020", "datum"), "2020-05-05") == 0);
+	buf_free(&s);
 	rules_free(&rs);
 }
 
@@ -246,6 +267,7 @@ main(void)
 {
 	test_parse_good();
 	test_global();
+	test_long_subject();
 	test_errors();
 	test_nul_and_partial();
 	test_hostile();
