@@ -108,6 +108,13 @@ bad_stream "too few fields" 3 "kst\t1\nsource\t1\t1\t$SHA\ta.pdf\nblock\t1\tal\t
 bad_stream "truncated last record" 3 "kst\t1\nsource\t1\t1\t$SHA\ta.pdf\nblock\t1\tal\t1\t-\thi"
 bad_stream "no header" 1 "hello\n"
 bad_stream "no source record" 2 "kst\t1\nblock\t1\tal\t1\t-\thi\n"
+# Empty attribute values ("type=", "noot=", "nr=") must neither crash kst-xml
+# nor make it write invalid XML.
+printf "kst\t1\nsource\t1\t1\t$SHA\ta.pdf\nblock\t1\tkop\t1\tlevel=\tKop 1\nblock\t2\tli\t1\tmarker=&level=x\titem\nblock\t3\tvoetnoot\t1\t-\t1 noot\ntag\t1\t0\t3\tverwijzing\ttype=&parlId=&datum=\tr\ntag\t1\t4\t5\tnootref\tnoot=\tr\ntag\t1\t0\t1\tnadruk\ttype=\tr\ntag\t3\t2\t6\tnoot\tid=&nr=\tr\nmeta\tdossier\ttoevoeging=\t1\nmeta\tdagtekening\tdatum=\t\nmeta\tondertekenaar\tfunctie=\t\n" >"$TMP/empty-attrs.in"
+"$TOXML" "$TMP/empty-attrs.in" >"$TMP/empty-attrs.xml" 2>"$TMP/empty-attrs.err"
+check_eq "empty attribute values: kst-xml succeeds" "$?" 0
+check "empty attribute values: output validates" "$VALIDATE" -q "$TMP/empty-attrs.xml"
+
 check_status "kst-xml: missing file is KST_ENOFILE" 3 "$TOXML" "$TMP/nonexistent.in"
 check_status "kst-xml: bad option is KST_EUSAGE" 2 "$TOXML" -x
 check "kst-xml --help" "$TOXML" --help

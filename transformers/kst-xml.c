@@ -255,6 +255,16 @@ indent(struct buf *b, int n)
 		buf_addc(b, ' ');
 }
 
+/* attr_get, but the value is always a string, "" for "key=". */
+static int
+attr(const char *attrs, const char *key, struct buf *v)
+{
+	if (!attr_get(attrs, key, v))
+		return 0;
+	buf_add(v, "", 0);
+	return 1;
+}
+
 /* ------------------------------------------------------ value checks */
 
 static int
@@ -676,13 +686,13 @@ add_noot_tag(const struct block *b, size_t bi, const struct tag *t)
 	struct noot *n;
 	int has_nr;
 
-	if (!attr_get(t->attrs, "id", &id) || id.len == 0) {
+	if (!attr(t->attrs, "id", &id) || id.len == 0) {
 		buf_clear(&id);
 		buf_printf(&id, "blok-%ld-%zu", b->id, t->start);
 		melding("xml-noot", "block %ld: noot tag without id, called %s",
 		    b->id, id.s);
 	}
-	has_nr = attr_get(t->attrs, "nr", &nr);
+	has_nr = attr(t->attrs, "nr", &nr);
 	n = find_noot(id.s);
 	if (n == NULL)
 		n = new_noot(id.s, has_nr ? nr.s : NULL, t->rule, b->page);
@@ -822,11 +832,11 @@ open_verwijzing(struct buf *out, const struct block *b, const struct tag *t)
 	size_t i;
 
 	buf_adds(out, "<verwijzing");
-	put_attr(out, "type", attr_get(t->attrs, "type", &v) ? v.s : "onbekend");
+	put_attr(out, "type", attr(t->attrs, "type", &v) ? v.s : "onbekend");
 	for (i = 0; i < NVATTR; i++) {
 		const struct verwijzing_attr *a = &verwijzing_attrs[i];
 
-		if (!attr_get(t->attrs, a->key, &v))
+		if (!attr(t->attrs, a->key, &v))
 			continue;
 		if (a->valid && !a->valid(v.s)) {
 			melding("xml-attr", "block %ld: verwijzing %s=\"%s\" is "
@@ -851,7 +861,7 @@ open_tag(struct buf *out, const struct block *b, const struct tag *t)
 
 	switch (t->kind) {
 	case T_NOOTREF:
-		if (!attr_get(t->attrs, "noot", &v) || find_noot(v.s) == NULL) {
+		if (!attr(t->attrs, "noot", &v) || find_noot(v.s) == NULL) {
 			melding("xml-nootref", "block %ld (page %ld): marker "
 			    "\"%.*s\" points to no footnote (noot=\"%s\"): kept "
 			    "as text", b->id, b->page, (int)(t->end - t->start),
@@ -865,7 +875,7 @@ open_tag(struct buf *out, const struct block *b, const struct tag *t)
 		buf_addc(out, '>');
 		break;
 	case T_NADRUK:
-		if (!attr_get(t->attrs, "type", &v) || (strcmp(v.s, "vet") &&
+		if (!attr(t->attrs, "type", &v) || (strcmp(v.s, "vet") &&
 		    strcmp(v.s, "cursief") && strcmp(v.s, "vetcursief") &&
 		    strcmp(v.s, "onderstreept"))) {
 			melding("xml-tag", "block %ld: nadruk without a known "
@@ -989,7 +999,7 @@ level_of(const struct block *b)
 	struct buf v = BUF_INIT;
 	long level = 1;
 
-	if (attr_get(b->attrs, "level", &v)) {
+	if (attr(b->attrs, "level", &v)) {
 		char *end;
 
 		level = strtol(v.s, &end, 10);
@@ -1006,9 +1016,9 @@ put_block(struct buf *out, const struct block *b, const char *element)
 	struct buf v = BUF_INIT;
 
 	buf_printf(out, "<%s", element);
-	if (strcmp(element, "kop") == 0 && attr_get(b->attrs, "level", &v))
+	if (strcmp(element, "kop") == 0 && attr(b->attrs, "level", &v))
 		buf_printf(out, " niveau=\"%ld\"", level_of(b));
-	if (strcmp(element, "li") == 0 && attr_get(b->attrs, "marker", &v))
+	if (strcmp(element, "li") == 0 && attr(b->attrs, "marker", &v))
 		put_attr(out, "nr", v.s);
 	buf_printf(out, " pagina=\"%ld\">", b->page);
 	render_range(out, b, 0, b->len);
@@ -1178,9 +1188,9 @@ render_toezeggingen(struct buf *out)
 		put_rule(out, t->rule);
 		buf_adds(out, ">\n");
 		put_tekst(out, b, t);
-		if (attr_get(t->attrs, "actor", &v))
+		if (attr(t->attrs, "actor", &v))
 			put_child(out, 6, "actor", v.s, v.len);
-		if (attr_get(t->attrs, "termijn", &v))
+		if (attr(t->attrs, "termijn", &v))
 			put_child(out, 6, "termijn", v.s, v.len);
 		buf_printf(out, "    </%s>\n", t->kindname);
 		repairs_in_block(b);
@@ -1255,7 +1265,7 @@ meta_dossier(struct buf *out)
 	}
 	buf_adds(out, "      <dossier");
 	put_attr(out, "nummer", m->value);
-	if (attr_get(m->attrs, "toevoeging", &v)) {
+	if (attr(m->attrs, "toevoeging", &v)) {
 		if (all_of(v.s, ALNUM))
 			put_attr(out, "toevoeging", v.s);
 		else
@@ -1293,7 +1303,7 @@ meta_dagtekening(struct buf *out)
 	if (m == NULL)
 		return;
 	buf_adds(out, "    <dagtekening");
-	if (attr_get(m->attrs, "datum", &v)) {
+	if (attr(m->attrs, "datum", &v)) {
 		if (valid_date(v.s))
 			put_attr(out, "datum", v.s);
 		else
@@ -1323,7 +1333,7 @@ meta_ondertekenaars(struct buf *out)
 		if (!any++)
 			buf_adds(out, "    <ondertekenaars>\n");
 		buf_adds(out, "      <ondertekenaar>\n");
-		if (attr_get(m->attrs, "functie", &v))
+		if (attr(m->attrs, "functie", &v))
 			put_meta_text(out, 8, "functie", v.s);
 		put_meta_text(out, 8, "naam", m->value);
 		buf_adds(out, "      </ondertekenaar>\n");
