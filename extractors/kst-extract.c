@@ -75,13 +75,21 @@ static const char *const style_name[] = { "-", "b", "i", "bi" };
 struct glyph {
 	gunichar c;
 	double x1, y1, x2, y2;
-	double base;		/* estimated baseline */
 	int face;		/* index into faces, -1 when unknown */
+	/* The box in the frame of its line's writing direction (see
+	 * to_frame): along grows in reading order, across grows downward. */
+	double a1, a2, c1, c2;
+	double base;		/* estimated baseline, across coordinate */
 };
+
+/* Writing directions: poppler's text page is in the page's display
+ * orientation, so the text of a rotated page runs down or up. */
+enum dir { DIR_RIGHT, DIR_DOWN, DIR_LEFT, DIR_UP };
 
 struct page_text {
 	struct glyph *g;
 	size_t n;
+	enum dir dir;		/* most text on the page runs this way */
 	struct face *faces;
 	size_t nface;
 };
@@ -455,7 +463,6 @@ load_page(PopplerPage *page, struct page_text *pt)
 		g->y2 = finite_or_zero(rects[n].y2);
 		if (g->x2 < g->x1) { double t = g->x1; g->x1 = g->x2; g->x2 = t; }
 		if (g->y2 < g->y1) { double t = g->y1; g->y1 = g->y2; g->y2 = t; }
-		g->base = g->y2 - DESCENT_SHARE * (g->y2 - g->y1);
 		g->face = -1;
 	}
 	if (*s != '\0' || n != nrect)
@@ -551,6 +558,47 @@ add_cluster(struct line_text *lt, const struct glyph *g, size_t a, size_t b,
 	}
 }
 
+/* Puts g's box into the frame of direction d: "along" grows in reading
+ * order, "across" grows from the top of the glyphs to their bottom, so the
+ * baseline is near the across maximum whatever way the text runs. */
+static void
+to_frame(struct glyph *g, enum dir d)
+{
+	switch (d) {
+	case DIR_RIGHT:
+		g->a1 = g->x1; g->a2 = g->x2; g->c1 = g->y1; g->c2 = g->y2;
+		break;
+	case DIR_LEFT:
+		g->a1 = -g->x2; g->a2 = -g->x1; g->c1 = -g->y2; g->c2 = -g->y1;
+		break;
+	case DIR_DOWN:		/* glyph tops point right */
+		g->a1 = g->y1; g->a2 = g->y2; g->c1 = -g->x2; g->c2 = -g->x1;
+		break;
+	case DIR_UP:		/* glyph tops point left */
+		g->a1 = -g->y2; g->a2 = -g->y1; g->c1 = g->x1; g->c2 = g->x2;
+		break;
+	}
+	g->base = g->c2 - DESCENT_SHARE * (g->c2 - g->c1);
+}
+
+/* The across coordinate back in page coordinates (y, or x for vertical). */
+static double
+from_frame(double across, enum dir d)
+{
+	return d == DIR_RIGHT || d == DIR_UP ? across : -across;
+}
+
+static enum dir
+direction(const struct glyph *p, const struct glyph *q)
+{
+	double dx = (q->x1 + q->x2 - p->x1 - p->x2) / 2;
+	double dy = (q->y1 + q->y2 - p->y1 - p->y2) / 2;
+
+	if (fabs(dx) >= fabs(dy))
+		return dx >= 0 ? DIR_RIGHT : DIR_LEFT;
+	return dy >= 0 ? DIR_DOWN : DIR_UP;
+}
+
 /* True for a space poppler put between two glyphs of one row that nearly
  * touch: it does so where the font size changes, as before a superscript
  * footnote marker ("kapitaalmarkt.1"), though nothing was printed there. */
@@ -558,7 +606,7 @@ static int
 narrow_space(const struct glyph *g, size_t i, size_t a, size_t b, double size)
 {
 	size_t p = i, q = i + 1;
-	double gap;
+	double gap, overlap;
 
 	while (p > a && is_space(g[p - 1].c))
 		p--;
@@ -567,9 +615,10 @@ narrow_space(const struct glyph *g, size_t i, size_t a, size_t b, double size)
 	if (p == a || q == b || g[p - 1].c == '\n' || g[q].c == '\n')
 		return 0;
 	p--;
-	if (g[q].y1 >= g[p].y2 || g[p].y1 >= g[q].y2)
-		return 0;	/* not side by side: rotated or stacked text */
-	gap = g[q].x1 - g[p].x2;
+	overlap = fmin(g[p].c2, g[q].c2) - fmax(g[p].c1, g[q].c1);
+	if (overlap < 0.5 * fmin(g[p].c2 - g[p].c1, g[q].c2 - g[q].c1))
+		return 0;	/* not side by side */
+	gap = g[q].a1 - g[p].a2;
 	return gap < NARROW_SPACE_EMS * size && gap > -size;
 }
 
@@ -775,7 +824,7 @@ emit_runs(FILE *out, const struct page_text *pt, size_t a, size_t b,
 			rise_sum += cur.rise;
 			nrise++;
 		}
-		emit_run(out, lt, last >= i ? i - a : 0, last - a, &first,
+		emit_run(out, lt, i - a, last - a, &first,
 		    rise_sum / nrise);
 		i = last;
 	}
@@ -803,11 +852,12 @@ line_format(const struct page_text *pt, size_t a, size_t b,
 /* Writes glyphs [a, b) as one line record plus its runs; nothing when the
  * stretch holds no printable glyph. Returns the printable glyphs written. */
 static size_t
-emit_line(FILE *out, int pageno, const struct page_text *pt, size_t a,
+emit_line(FILE *out, int pageno, struct page_text *pt, size_t a,
     size_t b, struct line_text *lt)
 {
 	double x0 = 0, y0 = 0, x1 = 0, y1 = 0;
 	struct linefmt lf;
+	enum dir d;
 	size_t i, n = 0;
 
 	while (a < b && !printable(&pt->g[a]))
@@ -828,6 +878,9 @@ emit_line(FILE *out, int pageno, const struct page_text *pt, size_t a,
 	}
 	if (n == 0)
 		return 0;
+	d = n > 1 ? direction(&pt->g[a], &pt->g[b - 1]) : pt->dir;
+	for (i = a; i < b; i++)
+		to_frame(&pt->g[i], d);
 	line_format(pt, a, b, &lf);
 	line_build(lt, pt->g, a, b, lf.size);
 	rec_begin(out, "line");
@@ -836,7 +889,7 @@ emit_line(FILE *out, int pageno, const struct page_text *pt, size_t a,
 	rec_num_field(out, y0);
 	rec_num_field(out, x1);
 	rec_num_field(out, y1);
-	rec_num_field(out, lf.base);
+	rec_num_field(out, from_frame(lf.base, d));
 	rec_num_field(out, lf.size);
 	rec_field(out, style_name[lf.style & 3]);
 	rec_field(out, lf.font);
@@ -851,20 +904,45 @@ emit_line(FILE *out, int pageno, const struct page_text *pt, size_t a,
 static int
 column_gap(const struct page_text *pt, size_t i, size_t j)
 {
-	const struct glyph *p = &pt->g[i], *q = &pt->g[j];
-	double size = p->face >= 0 ? pt->faces[p->face].size : 0;
+	struct glyph p = pt->g[i], q = pt->g[j];
+	double size = p.face >= 0 ? pt->faces[p.face].size : 0;
 	double gap = fmax(GAP_MIN, GAP_EMS * size);
 
-	return q->x1 - p->x2 > gap || p->x1 - q->x2 > gap;
+	to_frame(&p, pt->dir);
+	to_frame(&q, pt->dir);
+	return q.a1 - p.a2 > gap || p.a1 - q.a2 > gap;
+}
+
+/* The direction most neighbouring glyphs on the page follow. */
+static enum dir
+page_direction(const struct page_text *pt)
+{
+	size_t votes[4] = { 0, 0, 0, 0 }, i, prev = SIZE_MAX;
+	int d, best = DIR_RIGHT;
+
+	for (i = 0; i < pt->n; i++) {
+		if (pt->g[i].c == '\n')
+			prev = SIZE_MAX;
+		if (!printable(&pt->g[i]))
+			continue;
+		if (prev != SIZE_MAX)
+			votes[direction(&pt->g[prev], &pt->g[i])]++;
+		prev = i;
+	}
+	for (d = 1; d < 4; d++)
+		if (votes[d] > votes[best])
+			best = d;
+	return (enum dir)best;
 }
 
 /* Splits the glyphs of a page at poppler's newlines and at column gaps. */
 static size_t
-emit_page_lines(FILE *out, int pageno, const struct page_text *pt,
+emit_page_lines(FILE *out, int pageno, struct page_text *pt,
     struct line_text *lt)
 {
 	size_t a = 0, i, prev = SIZE_MAX, n = 0;
 
+	pt->dir = page_direction(pt);
 	for (i = 0; i < pt->n; i++) {
 		if (pt->g[i].c == '\n') {
 			n += emit_line(out, pageno, pt, a, i, lt);
