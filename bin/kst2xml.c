@@ -541,36 +541,64 @@ msg_set(struct result *res, const char *s, size_t n)
 	res->msg[n] = '\0';
 }
 
-/* The stage's own one-line message: the last line naming the stage, else
- * the last non-empty line. "STAGE: INPUT: " is shortened to "STAGE: " since
- * our own line already names the input. */
+/* Whether line[0..len) contains needle (memmem is a GNU extension). */
+static int
+has(const char *line, size_t len, const char *needle)
+{
+	size_t n = strlen(needle), i;
+
+	for (i = 0; i + n <= len; i++)
+		if (memcmp(line + i, needle, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* How telling a line of a stage's stderr is: a sanitizer's finding beats
+ * the stage's own "STAGE: ..." line, which beats any other line. */
+static int
+line_rank(const char *line, size_t len, const char *stage)
+{
+	size_t nl = strlen(stage);
+
+	if (has(line, len, "runtime error: "))
+		return 4;
+	if (len > 9 && memcmp(line, "SUMMARY: ", 9) == 0)
+		return 3;
+	if (len > nl && memcmp(line, stage, nl) == 0 && line[nl] == ':')
+		return 2;
+	return 1;
+}
+
+/* The stage's own one-line message: its most telling line, the last of
+ * equals. "STAGE: INPUT: " is shortened to "STAGE: " since our own line
+ * already names the input. */
 static int
 stage_line(const struct proc *p, const struct stage *st, const char *input,
     struct result *res)
 {
-	const char *s = buf_str(&p->err), *line, *end, *best = NULL, *best_end = NULL;
+	const char *line, *end, *best = NULL, *best_end = NULL;
 	size_t nl = strlen(st->name), il = strlen(input);
+	int rank, best_rank = 0;
+	struct buf b = BUF_INIT;
 
-	for (line = s; *line; line = *end ? end + 1 : end) {
+	for (line = buf_str(&p->err); *line; line = *end ? end + 1 : end) {
 		end = strchr(line, '\n');
 		if (end == NULL)
 			end = line + strlen(line);
 		if (end == line)
 			continue;
-		if (strncmp(line, st->name, nl) == 0 && line[nl] == ':') {
+		rank = line_rank(line, end - line, st->name);
+		if (rank >= best_rank) {
 			best = line, best_end = end;
-			continue;
+			best_rank = rank;
 		}
-		if (best == NULL || strncmp(best, st->name, nl) != 0)
-			best = line, best_end = end;
 	}
 	if (best == NULL)
 		return 0;
-	if (strncmp(best, st->name, nl) == 0 && strncmp(best + nl, ": ", 2) == 0 &&
-	    strncmp(best + nl + 2, input, il) == 0 &&
-	    strncmp(best + nl + 2 + il, ": ", 2) == 0) {
-		struct buf b = BUF_INIT;
-
+	if (best_rank == 2 && (size_t)(best_end - best) > nl + il + 4 &&
+	    memcmp(best + nl, ": ", 2) == 0 &&
+	    memcmp(best + nl + 2, input, il) == 0 &&
+	    memcmp(best + nl + 2 + il, ": ", 2) == 0) {
 		buf_printf(&b, "%s: %.*s", st->name,
 		    (int)(best_end - best - nl - il - 4), best + nl + il + 4);
 		msg_set(res, b.s, b.len);

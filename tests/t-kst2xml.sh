@@ -4,6 +4,9 @@
 # the real chain on the corpus: bad inputs, good inputs, batch form.
 . tests/lib.sh
 
+# Everything below writes under $TMP only: refuse to run without it.
+case $TMP in /*/kst-t.*) [ -d "$TMP" ] || exit 1 ;; *) echo "not ok - no temporary directory"; exit 1 ;; esac
+
 # --- a fake tree -------------------------------------------------------
 F=$TMP/fake
 mkdir -p "$F/extractors" "$F/transformers" "$F/bin" "$TMP/in" "$TMP/alt"
@@ -44,7 +47,19 @@ printf '#!/bin/sh\ncat >/dev/null\necho "kst-layout: -:2: bad record" >&2\nexit 
 # Quits at once without reading: the extractor upstream dies of SIGPIPE.
 printf '#!/bin/sh\necho "kst-layout: -:1: not a kst stream" >&2\nexit 9\n' >"$TMP/quit/kst-layout"
 printf '#!/bin/sh\nyes %s | head -c 20000000\n' "%PDF-lots" >"$TMP/quit/kst-extract"
-chmod +x "$F"/*/* "$TMP"/crash/* "$TMP"/hang/* "$TMP"/fail/* "$TMP"/quit/*
+# Dies like a sanitized stage: a report on stderr, then exit 1.
+mkdir -p "$TMP/asan"
+cat >"$TMP/asan/kst-layout" <<'EOF'
+#!/bin/sh
+cat >/dev/null
+echo "kst-layout: -: warning first" >&2
+echo "=================================================================" >&2
+echo "==42==ERROR: AddressSanitizer: heap-buffer-overflow on address 0x1" >&2
+echo "SUMMARY: AddressSanitizer: heap-buffer-overflow kst-layout.c:10 in f" >&2
+echo "==42==ABORTING" >&2
+exit 1
+EOF
+chmod +x "$TMP"/asan/* "$F"/*/* "$TMP"/crash/* "$TMP"/hang/* "$TMP"/fail/* "$TMP"/quit/*
 
 fake() { KST_ROOT=$F "$KST2XML" "$@"; }
 # run NAME command...: stdout to $TMP/NAME.out, stderr to .err, status in $rc
@@ -89,6 +104,11 @@ run noval fake --no-validate "$in/ongeldig.pdf"
 check_eq "--no-validate writes what the chain made" "$rc:$(lines "$TMP/noval.out")" "0:3"
 one_failure "stage crash" 13 "kst2xml: $in/een.pdf: kst-layout crashed (signal 11)" \
 	fake --stages "kst-extract,$TMP/crash/kst-layout,kst-xml" "$in/een.pdf"
+one_failure "sanitizer report: its summary is the message" 1 \
+	"kst2xml: $in/een.pdf: SUMMARY: AddressSanitizer: heap-buffer-overflow kst-layout.c:10 in f" \
+	fake --stages "kst-extract,$TMP/asan/kst-layout,kst-xml" "$in/een.pdf"
+run verbose fake -v --stages "kst-extract,$TMP/asan/kst-layout,kst-xml" "$in/een.pdf"
+check_eq "-v relays the whole report, then the line" "$(lines "$TMP/verbose.err")" 6
 one_failure "stage failure" 9 "kst2xml: $in/een.pdf: kst-layout: -:2: bad record" \
 	fake --stages "kst-extract,$TMP/fail/kst-layout,kst-meta,kst-xml" "$in/een.pdf"
 one_failure "SIGPIPE victim upstream is not blamed" 9 "kst2xml: $in/een.pdf: kst-layout: -:1: not a kst stream" \
