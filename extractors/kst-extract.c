@@ -849,8 +849,26 @@ line_format(const struct page_text *pt, size_t a, size_t b,
 	lf->rise_tol = fmax(0.8, 0.12 * lf->size);
 }
 
+/* A line whose glyphs all sit on one point shows nothing: text drawn at
+ * size zero, or with zero widths, to hide it. */
+static int
+zero_width(const struct page_text *pt, size_t a, size_t b)
+{
+	double lo = pt->g[a].a1, hi = pt->g[a].a2;
+	size_t i;
+
+	for (i = a; i < b; i++) {
+		if (!printable(&pt->g[i]))
+			continue;
+		lo = fmin(lo, pt->g[i].a1);
+		hi = fmax(hi, pt->g[i].a2);
+	}
+	return hi - lo < 0.01;
+}
+
 /* Writes glyphs [a, b) as one line record plus its runs; nothing when the
- * stretch holds no printable glyph. Returns the printable glyphs written. */
+ * stretch holds no printable glyph or has no width. Returns the printable
+ * glyphs written. */
 static size_t
 emit_line(FILE *out, int pageno, struct page_text *pt, size_t a,
     size_t b, struct line_text *lt)
@@ -881,6 +899,8 @@ emit_line(FILE *out, int pageno, struct page_text *pt, size_t a,
 	d = n > 1 ? direction(&pt->g[a], &pt->g[b - 1]) : pt->dir;
 	for (i = a; i < b; i++)
 		to_frame(&pt->g[i], d);
+	if (zero_width(pt, a, b))
+		return 0;
 	line_format(pt, a, b, &lf);
 	line_build(lt, pt->g, a, b, lf.size);
 	rec_begin(out, "line");

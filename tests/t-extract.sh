@@ -113,6 +113,13 @@ check_contains "bold-oblique run, subset tag stripped" "$TMP/text.kst" \
 check_eq "columns on one baseline are two lines" \
 	"$(awk -F'\t' '$1 == "line" && $2 == 1 && $11 ~ /^(Links|Rechterkolom)$/' "$TMP/text.kst" | wc -l | tr -d ' ')" 2
 check_contains "NUL and surrogate mappings do no harm" "$TMP/text.kst" "$(printf '\tA B\357\277\275CD')"
+check_eq "text drawn at size 0 or without width is left out" \
+	"$(grep -c 'onzichtbaar\|smal' "$TMP/text.kst")" 0
+"$EXTRACT" "$BAD/rotated.pdf" >"$TMP/rotated.kst"
+check_eq "rotated page: same lines, runs and rises" \
+	"$(grep '^run' "$TMP/rotated.kst" | cksum)" "$(grep '^run' "$TMP/text.kst" | cksum)"
+check_contains "rotated page: baseline is an x coordinate" "$TMP/rotated.kst" \
+	"$(printf 'line\t1\t697.52\t72.00\t710.03\t309.41\t699.85\t12.00\t-\tHelvetica\tdepartementen2.')"
 "$EXTRACT" "$BAD/encrypted-open.pdf" >"$TMP/open.kst"
 check_eq "encrypted with empty user password: same text" \
 	"$(grep -v '^source' "$TMP/open.kst" | cksum)" "$(grep -v '^source' "$TMP/text.kst" | cksum)"
@@ -124,6 +131,12 @@ head -c $((size * 9 / 10)) "$MOTIE" >"$TMP/ninety.pdf"
 check_eq "90% of a motion: exit 0" "$?" 0
 check_contains "90% of a motion: text recovered" "$TMP/ninety.kst" "constaterende dat diverse"
 check_contains "90% of a motion: truncation warned" "$TMP/ninety.kst" "$(printf 'warn\textract-truncated\t')"
+
+# --- a full disk is an output error, not a silent truncation
+if [ -w /dev/full ]; then
+	"$EXTRACT" "$MOTIE" >/dev/full 2>"$TMP/err"
+	check_eq "/dev/full: exit status 12" "$?" 12
+fi
 
 # --- byte-identical output run after run
 "$EXTRACT" "$BRIEF" >"$TMP/brief2.kst"
