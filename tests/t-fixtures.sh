@@ -7,7 +7,7 @@
 # not change.
 . tests/lib.sh
 
-FIXTURES="seed-kst-34843-45:6 hyphen-list:2 footnotes:2 motie-2p:2"
+FIXTURES="seed-kst-34843-45:6 hyphen-list:2 footnotes:2 motie-2p:2 notes-restart:2"
 have_extract=0
 [ -x "$EXTRACT" ] && have_extract=1
 
@@ -96,6 +96,13 @@ if [ $have_extract -eq 1 ]; then
 	check "footnotes: marker glued to the word" sh -c "'$EXTRACT' $f | grep -q 'departementen2\\.'"
 	check "footnotes: marker after a full stop" sh -c "'$EXTRACT' $f | grep -q 'draagmoederschap\\.1 Het'"
 	check "footnotes: 2017–20183 ." sh -c "'$EXTRACT' $f | grep -q '2017–20183 \\.'"
+	r=fixtures/notes-restart.pdf
+	check_eq "notes-restart: printed numbers restart on page 2" \
+		"$(cut -f1 fixtures/notes-restart.notes.tsv | tr '\n' ' ')" "1 2 1 2 3 "
+	check "notes-restart: marker 1 again on page 2" sh -c \
+		"'$EXTRACT' $r | grep -q '^line	2	.*kapitaalmarktenunie\.1 Het'"
+	check_eq "notes-restart: note numbers on lines of their own" \
+		"$("$EXTRACT" $r | awk -F '\t' '$1 == "line" && $NF ~ /^[1-3]$/ && $3 == "221.10"' | wc -l | tr -d ' ')" 5
 	check "seed: running footer on page 2" sh -c \
 		"'$EXTRACT' fixtures/seed-kst-34843-45.pdf | grep -q '^line	2	.*Tweede Kamer, vergaderjaar 2020–2021, 34 843, nr. 45$'"
 	check "motie: dossier with suffix in the footer" sh -c \
