@@ -687,8 +687,9 @@ rule_next(struct ruleset *rs, struct rule *r, const char *s, size_t len,
 		pcre2_jit_compile(r->re, PCRE2_JIT_COMPLETE);	/* interpreter if no JIT */
 		r->jit = 1;
 	}
-	rc = pcre2_match(r->re, (PCRE2_SPTR)s, len, *offset, PCRE2_NO_UTF_CHECK,
-	    rs->md, rs->mctx);
+	/* No PCRE2_NO_UTF_CHECK: subjects come from untrusted streams, and
+	 * PCRE2 checks only the part of the subject a match can inspect. */
+	rc = pcre2_match(r->re, (PCRE2_SPTR)s, len, *offset, 0, rs->md, rs->mctx);
 	if (rc == PCRE2_ERROR_NOMATCH)
 		return 0;
 	if (rc < 0)
@@ -702,6 +703,28 @@ rule_next(struct ruleset *rs, struct rule *r, const char *s, size_t len,
 	    ov[1] + (ov[1] < len ? utf8_len(s + ov[1], len - ov[1]) : 1);
 	rs->subject = s;
 	return 1;
+}
+
+void
+utf8_repair(struct buf *b)
+{
+	struct buf o = BUF_INIT;
+	size_t i = 0, bad;
+
+	if (utf8_valid((const unsigned char *)buf_str(b), b->len, &bad))
+		return;
+	while (i < b->len) {
+		if (!utf8_valid((const unsigned char *)b->s + i, b->len - i, &bad)) {
+			buf_add(&o, b->s + i, bad);
+			buf_adds(&o, "\xef\xbf\xbd");
+			i += bad + 1;
+			continue;
+		}
+		buf_add(&o, b->s + i, b->len - i);
+		break;
+	}
+	buf_free(b);
+	*b = o;
 }
 
 static const char *months[] = {

@@ -86,9 +86,14 @@ const struct rule_attr *rule_attr(const struct rule *r, const char *key);
 /* Finds the next match of r in s[0..len) at or after *offset. Returns 1 and
  * sets *start, *end and *offset (past the match; past one character for an
  * empty match), 0 when there is none, -1 when a resource limit was hit (the
- * pattern backtracks too much: treat as no match and report it). */
+ * pattern backtracks too much: treat as no match and report it) or s is not
+ * valid UTF-8 (see utf8_repair). */
 int rule_next(struct ruleset *rs, struct rule *r, const char *s,
     size_t len, size_t *offset, size_t *start, size_t *end);
+/* Replaces every byte of b that is not part of valid UTF-8 (or is NUL) with
+ * U+FFFD, so that rules can run over text from an untrusted stream. */
+void utf8_repair(struct buf *b);
+
 /* Expands template a against the last match of rule_next (same subject).
  * Appends to out. Returns 0, or -1 when a filter rejected its input (for
  * example an unknown month name): the caller should skip this match. */

@@ -102,6 +102,9 @@ check_contains "-r adds a key from the user's rule" "$TMP/user.out" \
 check_contains "-r rules are tried before the built-in ones" "$TMP/user.out" \
 	"meta	titel	rule=meta:titel-kort	INGE VAN DIJK EN GRINWIS"
 
+printf 'kst\t1\nblock\t1\tal\t1\t-\tDen Haag, 4 februari 2021 \377\303\n' >"$TMP/badutf.in"
+check_eq "invalid UTF-8 in a block: no crash, the date still found" \
+	"$("$META" "$TMP/badutf.in" | grep '^meta	dagtekening' | cut -f3 | cut -d'&' -f1)" "datum=2021-02-04"
 printf 'kst\t1\nblock\t1\tal\n' >"$TMP/short.in"
 check_status "malformed stream: exit KST_ESTREAM (9)" 9 "$META" "$TMP/short.in"
 check_eq "malformed stream: nothing on stdout" "$("$META" "$TMP/short.in" 2>/dev/null | wc -c)" 0

@@ -173,6 +173,7 @@ get_view(struct doc *d, const struct rule *r)
 		buf_adds(&v->text, b->text);
 		buf_addc(&v->text, '\n');
 	}
+	utf8_repair(&v->text);	/* the stream is untrusted; PCRE2 wants UTF-8 */
 	return &v->text;
 }
 

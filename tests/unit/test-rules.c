@@ -250,6 +250,25 @@ test_hostile(void)
 }
 
 static void
+test_utf8(void)
+{
+	struct ruleset rs;
+	struct buf b = BUF_INIT;
+	size_t off = 0, start, end;
+	const char bad[] = "Den Haag, 4 mei 2021 \xff";
+
+	buf_adds(&b, "a\xff" "b\xc3" "c\xc3\xa9");
+	utf8_repair(&b);
+	CHECK(strcmp(b.s, "a\xef\xbf\xbd" "b\xef\xbf\xbd" "c\xc3\xa9") == 0);
+	buf_free(&b);
+	rules_init(&rs);
+	CHECK(parse(&rs, good) == 0);
+	/* Invalid UTF-8 in a subject is an error, not an out-of-bounds read. */
+	CHECK(rule_next(&rs, &rs.rule[0], bad, sizeof bad - 1, &off, &start, &end) == -1);
+	rules_free(&rs);
+}
+
+static void
 test_find(void)
 {
 	struct buf path = BUF_INIT;
@@ -271,6 +290,7 @@ main(void)
 	test_errors();
 	test_nul_and_partial();
 	test_hostile();
+	test_utf8();
 	test_find();
 	return failed ? 1 : 0;
 }
