@@ -64,6 +64,16 @@ if [ -f "$gold" ]; then
 		END { if (seen != n) print "count " seen "/" n }' \
 		"$gold" fixtures/seed-kst-34843-45.notes.tsv)
 	check_eq "seed: notes.tsv equals the gold footnotes" "$bad" ""
+	meta() { sed -n "s/^@meta $1 //p" fixtures/seed-kst-34843-45.kst; }
+	gold() { awk -F '\t' -v k="$1" '$1 == "meta" && $2 == k { print $3 }' "$gold"; }
+	check_eq "seed: parlId as in the gold file" "$(meta parlId)" "$(gold parlId)"
+	check_eq "seed: dossier as in the gold file" "$(meta dossier | tr -d ' ')" "$(gold dossier)"
+	check_eq "seed: nr as in the gold file" "$(meta nr)" "$(gold ondernummer)"
+	check_eq "seed: vergaderjaar as in the gold file" "$(meta vergaderjaar | sed 's/–/-/')" "$(gold vergaderjaar)"
+	check_contains "seed: addressee as in the gold file" fixtures/seed-kst-34843-45.blocks.tsv \
+		"aanhef	-	Aan de $(gold geadresseerde)"
+	check_contains "seed: signatory as in the gold file" fixtures/seed-kst-34843-45.blocks.tsv \
+		"De $(gold functie),\\n$(gold ondertekenaar)"
 else
 	ok "seed: notes.tsv equals the gold footnotes # SKIP no corpus"
 fi
