@@ -52,6 +52,7 @@ struct page {
 	int n;
 	double w, h;
 	double left, right;	/* body column edges */
+	int justified;		/* most body lines end flush right */
 };
 
 struct block {
@@ -391,6 +392,26 @@ measure(void)
 	free(gaps);
 }
 
+/* A page is justified when most of its body lines end within 1.5 pt of
+ * the right edge; then a line that stops short ends a paragraph. */
+static void
+justification(struct page *p)
+{
+	size_t i, n = 0, flush = 0;
+
+	for (i = 0; i < nL; i++) {
+		const struct line *l = &L[i];
+
+		if (l->dead || l->page != p->n || l->col != COL_BODY ||
+		    fabs(l->size - body_size) > 0.6)
+			continue;
+		n++;
+		if (l->x1 > p->right - 1.5)
+			flush++;
+	}
+	p->justified = n >= 6 && flush * 2 >= n;
+}
+
 /* Body column: where most body-size lines start, and how far they reach. */
 static void
 columns(void)
@@ -429,6 +450,7 @@ columns(void)
 			    fabs(L[i].size - body_size) < 0.6)
 				r = L[i].x1;
 		P[pi].right = r > 0 ? fmin(r, col_right + 30) : col_right;
+		justification(&P[pi]);
 	}
 	free(xs);
 	free(xe);
@@ -688,10 +710,11 @@ static void
 footnotes(void)
 {
 	size_t pi, i;
+	int had_notes = 0;
 
 	for (pi = 0; pi < nP; pi++) {
 		size_t top = SIZE_MAX, below;
-		int mk;
+		int mk, v;
 
 		/* the run of small lines at the foot of the page */
 		for (i = nL; i-- > 0; ) {
@@ -703,7 +726,12 @@ footnotes(void)
 				break;
 			top = i;
 		}
-		if (top == SIZE_MAX || note_number(&L[top], &mk) == 0)
+		if (top == SIZE_MAX)
+			continue;
+		for (i = top, v = 0; i < nL && !v; i++)
+			if (!L[i].dead && L[i].page == P[pi].n)
+				v = note_number(&L[i], &mk);
+		if (v == 0 && !(had_notes && pi > 0 && P[pi - 1].n == P[pi].n - 1))
 			continue;
 		/* the body line above must be clearly above */
 		for (below = top; below-- > 0; ) {
@@ -721,6 +749,7 @@ footnotes(void)
 				continue;
 			l->role = R_NOTE;
 		}
+		had_notes = 1;
 	}
 }
 
@@ -825,6 +854,21 @@ first_word_width(const struct line *l)
 	return cw * (double)utf8_chars(l->text.s, n);
 }
 
+/* Does l end inside a URL broken after a slash ("https://", ".../")? */
+static int
+url_open(const struct line *l)
+{
+	const char *t = l->text.s, *sp = strrchr(t, ' ');
+	const char *tok = sp ? sp + 1 : t, *c;
+	int slashes = 0;
+
+	if (l->text.len == 0 || t[l->text.len - 1] != '/')
+		return 0;
+	for (c = tok; *c; c++)
+		slashes += *c == '/';
+	return strstr(tok, "://") || starts_with(tok, "www.") || slashes >= 2;
+}
+
 static int
 ends_hyphen(const struct line *l)
 {
@@ -870,8 +914,10 @@ starts_block(const struct block *cur, const struct line *a,
 	} else if (b->x0 < first->x0 - 2) {
 		return 1;
 	}
-	if (ends_hyphen(a))
+	if (ends_hyphen(a) || url_open(a))
 		return 0;
+	if (pg->justified && fabs(a->size - body_size) < 0.6)
+		return a->x1 < pg->right - 2 * a->size;
 	/* the last line of a paragraph leaves room the next word would fill */
 	right = page_of(a->page)->right;
 	if (a->page != b->page)
@@ -1021,8 +1067,10 @@ segment(void)
 				if (mlen) {
 					snprintf(cur->marker, sizeof cur->marker, "%s", mbuf);
 					cur->marker_len = mlen;
-					if (numbered && whole_styled(l))
-						cur->kind = K_KOP;
+					if (numbered && whole_styled(l)) {
+						cur->kind = K_KOP;	/* keeps its number */
+						cur->marker_len = 0;
+					}
 				}
 			}
 			block_add(cur, i);
@@ -1187,6 +1235,13 @@ hyphen_parts(const struct line *a, const struct line *b, struct buf *w,
 
 	while (st > 0 && s[st - 1] != ' ')
 		st--;
+	while (st < end && strchr("([{\"'", s[st]))
+		st++;
+	if (end - st >= 3 && (unsigned char)s[st] == 0xe2 &&	/* « “ ‘ */
+	    ((unsigned char)s[st + 1] == 0x80 || (unsigned char)s[st + 1] == 0x82))
+		st += 3;
+	if (end - st >= 2 && (unsigned char)s[st] == 0xc2 && (unsigned char)s[st + 1] == 0xab)
+		st += 2;
 	buf_clear(w);
 	buf_add(w, s + st, end - st);
 	n = strcspn(b->text.s, " ");
@@ -1474,7 +1529,8 @@ append_line(struct block *b, const struct line *l, size_t from, size_t upto,
 {
 	size_t *map = kst_xmalloc((l->text.len + 1) * sizeof *map);
 	size_t i, r;
-	int sp = b->text.len > 0 && b->text.s[b->text.len - 1] != ' ' ? 0 : 1;
+	int sp = b->text.len > 0 && b->text.s[b->text.len - 1] != ' ' &&
+	    b->text.s[b->text.len - 1] != '\n' ? 0 : 1;
 
 	for (i = 0; i < from; i++)
 		map[i] = b->text.len;
@@ -1637,7 +1693,7 @@ classify(void)
 		    lastc != '.' && lastc != ';' && lastc != ',') {
 			b->kind = K_KOP;
 			b->level = (L[b->lines[0]].style & ST_B) ? 1 : 2;
-			if (numlevel && b->level <= numlevel)
+			if (b->level > 1 && numlevel && b->level <= numlevel)
 				b->level = numlevel + 1;
 			continue;
 		}
@@ -1660,7 +1716,7 @@ classify(void)
 		if (!is_body(b) || b->kind == K_ONDER)
 			continue;
 		if (b->kind != K_AL || b->nline > 4 || b->text.len > 160 ||
-		    block_width(b) > 0.6 * colw)
+		    (block_width(b) > 0.6 * colw && lastc != ','))
 			break;
 		if (lastc == '.' && !(b->text.len > 2 && t[b->text.len - 3] == ' ')
 		    && !(b->text.len < 40 && strchr(t, '.') != t + b->text.len - 1))
@@ -1729,35 +1785,43 @@ marker_shape(const char *m, char *out, size_t n)
 
 /* ------------------------------------------------------------- output */
 
+/* Joins the block's lines into its text: one space between lines, none
+ * after a broken word or inside a URL broken after a slash. */
+static void
+join_lines(struct block *b, struct block *into, int tags)
+{
+	size_t k;
+
+	for (k = 0; k < b->nline; k++) {
+		const struct line *l = &L[b->lines[k]];
+		size_t from = k == 0 ? b->marker_len : 0;
+		size_t upto = l->text.len;
+		int j = J_SPACE;
+
+		if (k + 1 < b->nline && ends_hyphen(l)) {
+			j = hyphen_join(l, &L[b->lines[k + 1]], 0);
+			if (j == J_JOIN)
+				upto--;
+		} else if (k + 1 < b->nline && url_open(l)) {
+			j = J_KEEP;
+		}
+		append_line(into, l, from, upto, tags);
+		trim_block(into);
+		if (k + 1 < b->nline && j == J_SPACE)
+			buf_addc(&into->text, ' ');
+	}
+	trim_block(into);
+}
+
 static void
 build_texts(void)
 {
-	size_t i, k;
+	size_t i;
 
 	for (i = 0; i < nB; i++) {
-		struct block *b = &B[i];
-		size_t t0 = nT;
-
-		(void)t0;
-		for (k = 0; k < b->nline; k++) {
-			const struct line *l = &L[b->lines[k]];
-			size_t from = k == 0 ? b->marker_len : 0;
-			size_t upto = l->text.len;
-			int j = J_JOIN;
-
-			if (k + 1 < b->nline && ends_hyphen(l)) {
-				j = hyphen_join(l, &L[b->lines[k + 1]], 0);
-				if (j == J_JOIN)
-					upto--;
-			}
-			append_line(b, l, from, upto, 0);
-			trim_block(b);
-			if (k + 1 < b->nline && (!ends_hyphen(l) || j == J_SPACE))
-				buf_addc(&b->text, ' ');
-		}
-		trim_block(b);
-		if (b->text.s == NULL)
-			buf_adds(&b->text, "");
+		join_lines(&B[i], &B[i], 0);
+		if (B[i].text.s == NULL)
+			buf_adds(&B[i].text, "");
 	}
 }
 
@@ -1778,29 +1842,13 @@ static void
 emit_tags(FILE *out, const struct block *b, long id)
 {
 	struct block tmp;
-	size_t k, t;
+	size_t t;
 
 	if (b->kind == K_FURN || b->kind == K_NOTE)
 		return;
 	memset(&tmp, 0, sizeof tmp);
 	nT = 0;
-	for (k = 0; k < b->nline; k++) {
-		const struct line *l = &L[b->lines[k]];
-		size_t from = k == 0 ? b->marker_len : 0;
-		size_t upto = l->text.len;
-		int j = J_JOIN;
-
-		if (k + 1 < b->nline && ends_hyphen(l)) {
-			j = hyphen_join(l, &L[b->lines[k + 1]], 0);
-			if (j == J_JOIN)
-				upto--;
-		}
-		append_line(&tmp, l, from, upto, 1);
-		trim_block(&tmp);
-		if (k + 1 < b->nline && (!ends_hyphen(l) || j == J_SPACE))
-			buf_addc(&tmp.text, ' ');
-	}
-	trim_block(&tmp);
+	join_lines((struct block *)b, &tmp, 1);
 	if (tmp.text.len != b->text.len) {
 		buf_free(&tmp.text);
 		return;
@@ -1861,6 +1909,17 @@ write_block(FILE *out, long id, int kind, int page, const struct buf *attrs,
 }
 
 static void
+write_furn_or_note(FILE *out, const struct block *b, long id)
+{
+	struct buf a = BUF_INIT;
+
+	if (b->kind == K_FURN)
+		attr_add(&a, "why", b->why ? b->why : "repeated");
+	write_block(out, id, b->kind, b->page, &a, buf_str(&b->text));
+	buf_free(&a);
+}
+
+static void
 emit(FILE *out)
 {
 	size_t i, k;
@@ -1871,20 +1930,31 @@ emit(FILE *out)
 		struct buf a = BUF_INIT;
 		char v[16];
 
-		if (b->kind == K_ONDER) {	/* one block a signature line */
-			for (k = 0; k < b->nline; k++) {
-				struct block one = *b;
-				size_t li = b->lines[k];
+		if (b->kind == K_ONDER) {	/* the signatures: one block */
+			struct block one;
+			size_t j;
 
-				one.lines = &li;
-				one.nline = 1;
-				memset(&one.text, 0, sizeof one.text);
-				append_line(&one, &L[li], 0, L[li].text.len, 0);
-				trim_block(&one);
-				write_block(out, ++id, K_ONDER, L[li].page, &a,
-				    buf_str(&one.text));
-				buf_free(&one.text);
+			memset(&one, 0, sizeof one);
+			for (j = i; j < nB && (B[j].kind == K_ONDER ||
+			    !is_body(&B[j])); j++) {
+				if (B[j].kind != K_ONDER)
+					continue;
+				for (k = 0; k < B[j].nline; k++) {
+					size_t li = B[j].lines[k];
+
+					if (one.text.len)
+						buf_addc(&one.text, '\n');
+					append_line(&one, &L[li], 0, L[li].text.len, 0);
+					trim_block(&one);
+				}
 			}
+			write_block(out, ++id, K_ONDER, b->page, &a,
+			    buf_str(&one.text));
+			buf_free(&one.text);
+			for (k = i + 1; k < j; k++)
+				if (B[k].kind != K_ONDER)
+					write_furn_or_note(out, &B[k], ++id);
+			i = j - 1;
 			continue;
 		}
 		if (b->kind == K_FURN)
@@ -1893,7 +1963,7 @@ emit(FILE *out)
 			snprintf(v, sizeof v, "%d", b->level > 0 ? b->level : 1);
 			attr_add(&a, "level", v);
 		}
-		if ((b->kind == K_LI || b->kind == K_KOP) && b->marker[0])
+		if (b->kind == K_LI && b->marker[0])
 			attr_add(&a, "marker", b->marker);
 		write_block(out, ++id, b->kind, b->page, &a, buf_str(&b->text));
 		emit_tags(out, b, id);
