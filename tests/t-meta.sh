@@ -59,6 +59,9 @@ check_eq "abbreviated month 12 okt. 2021 -> 2021-10-12" \
 	"$(field meta-toevoeging dagtekening | cut -f1 | cut -d'&' -f1)" "datum=2021-10-12"
 check_eq "Vergaderjaar 2020–2021 (en dash) -> 2020-2021" \
 	"$(field meta-motie vergaderjaar | cut -f2)" "2020-2021"
+check_eq "title block flattened into one line: dossier, nr and title still found" \
+	"$(grep '^meta	\(dossier\|ondernummer\|titel\)	' "$TMP/meta-plat.meta" | cut -f4 | tr '\n' '|')" \
+	"35570|91|MOTIE VAN DE LEDEN VAN DER MOLEN EN WESTERVELD|"
 check_eq "seed letter: six medeNamens" "$(grep -c '^meta	medeNamens' "$TMP/meta-brief.meta")" 6
 check_eq "motion: both members sign" \
 	"$(grep '^meta	ondertekenaar' "$TMP/meta-motie.meta" | cut -f4 | tr '\n' '|')" "Inge van Dijk|Grinwis|"
