@@ -43,6 +43,13 @@ for want in "Werkgelegenheid" "daderschap" "Basis- en Voortgezet" "slachtoffer- 
 	esac
 done
 check_eq "hyphenated paragraph is one block" "$(kind "$TMP/hy.out" al | wc -l | tr -d ' ')" 1
+KST_DICT=/nonexistent "$LAYOUT" "$EXP/layout-hyphen.in" > "$TMP/nodict.out"
+check_contains "missing word list gives a warn record" "$TMP/nodict.out" "warn	layout-dict	"
+t=$(kind "$TMP/nodict.out" al)
+case $t in
+*Werkgelegenheid*ICT-beleid*e-learning*) ok "without the word list the rules still hold" ;;
+*) fail "without the word list: [$t]" ;;
+esac
 
 # ---------------------------------------------- lists, notes, furniture
 "$LAYOUT" "$EXP/layout-struct.in" > "$TMP/st.out"

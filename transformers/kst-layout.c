@@ -7,6 +7,7 @@
 #include "stream.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdint.h>
@@ -76,6 +77,34 @@ static double body_size = 9, pitch = 11;
 static double col_left, col_right;
 
 /* ------------------------------------------------------------ utilities */
+
+static struct buf warns;	/* warn records, written after the blocks */
+
+static void add_warn(const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+add_warn(const char *code, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	FILE *mem;
+	char *p = NULL;
+	size_t n = 0;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if ((mem = open_memstream(&p, &n)) == NULL)
+		return;
+	rec_begin(mem, "warn");
+	rec_field(mem, code);
+	rec_field(mem, msg);
+	rec_end(mem);
+	fclose(mem);
+	buf_add(&warns, p, n);
+	free(p);
+}
 
 static int
 style_of(const char *s)
@@ -1089,9 +1118,10 @@ segment(void)
 			if (note == NULL || (v > 0 && (v == next_note || mk))) {
 				note = new_block(K_NOTE, page);
 				pend[npend++] = note;
-				if (v > 0 && (v == next_note || mk || note == NULL))
-					next_note = v + 1;
-				else if (v > 0 && v >= next_note)
+				if (v > 0 && v != next_note && next_note > 1)
+					add_warn("layout-notes", "page %d: footnote %d "
+					    "follows footnote %d", page, v, next_note - 1);
+				if (v > 0)
 					next_note = v + 1;
 			}
 			block_add(note, i);
@@ -1458,8 +1488,13 @@ lookup_dictionary(void)
 		return;
 	if (path == NULL)
 		path = DICT_PATH;
-	if (*path == '\0' || (fd = open(path, O_RDONLY)) < 0)
+	if (*path == '\0')
 		return;
+	if ((fd = open(path, O_RDONLY)) < 0) {
+		add_warn("layout-dict", "no Dutch word list at %s: line-end "
+		    "hyphens decided without it", path);
+		return;
+	}
 	if (fstat(fd, &sb) < 0 || sb.st_size == 0) {
 		close(fd);
 		return;
@@ -2047,7 +2082,9 @@ main(int argc, char *argv[])
 	stream_header(stdout);
 	fwrite(passbuf, 1, passlen, stdout);
 	emit(stdout);
+	fwrite(buf_str(&warns), 1, warns.len, stdout);
 	kst_close_stdout();
+	buf_free(&warns);
 
 	free(passbuf);
 	for (i = 0; i < nB; i++) {
