@@ -178,6 +178,7 @@ while [ "$i" -lt "$FUZZ_N" ]; do
 	eval "src=\${$(( (i % nsrc) + 1 ))}"
 	mangle "$i" "$src" "$TMP/fuzz.pdf"
 	timeout 30 "$EXTRACT" "$TMP/fuzz.pdf" >"$TMP/fout" 2>"$TMP/ferr"; st=$?
+	echo "$st" >>"$TMP/fstatus"
 	case $st in
 	0) [ -s "$TMP/fout" ] && [ ! -s "$TMP/ferr" ] && continue ;;
 	3|4|5|6|7|8|10) [ ! -s "$TMP/fout" ] && [ "$(wc -l <"$TMP/ferr")" -eq 1 ] && continue ;;
@@ -187,4 +188,5 @@ while [ "$i" -lt "$FUZZ_N" ]; do
 	echo "# fuzz case $i ($src): exit $st, kept as ${TMPDIR:-/tmp}/kst-extract-fuzz-$i.pdf"
 	head -3 "$TMP/ferr" | sed 's/^/# /'
 done
+echo "# fuzz exit statuses (count status): $(sort -n "$TMP/fstatus" | uniq -c | tr -s ' \n' ' ')"
 check_eq "fuzz: $FUZZ_N mangled PDFs, no crash, hang or partial output" "$failures" 0
