@@ -138,6 +138,9 @@ def compare(pdfs, pages, runs):
             name, cpu, pages / cpu if cpu else 0, 1000 * cpu / pages, fmt_kib(rss), ratio,
             "  (%d failed)" % bad if bad else ""))
     say("(vs ours: the tool's CPU time divided by ours; > 1 means we are faster)")
+    if ours and results[ours][2]:
+        say("WARNING: %d of %d documents failed to convert: our figures are not valid"
+            % (results[ours][2], len(pdfs)))
     if not ours:
         say("kst2xml: not built yet (need extractors/kst-extract and transformers/kst-xml)")
     return results, ours
@@ -276,6 +279,8 @@ def targets(results, ours, scale, counts):
         say("   pipeline not built: nothing to compare")
         return
     mine = results[ours]
+    if mine[2]:
+        say("   conversions failed (%d): the comparisons below are not valid" % mine[2])
 
     def line(what, ok, detail):
         say("   [%s] %s: %s" % ("met" if ok else "MISSED", what, detail))
@@ -323,6 +328,10 @@ def main(argv):
     say("kst2xml bench, %s, %d CPUs, %s" % (time.strftime("%Y-%m-%d %H:%M"),
                                            os.cpu_count() or 1, os.uname().machine))
     say("inputs: %s" % " ".join(os.path.basename(f) for f in pdfs))
+    load = os.getloadavg()[0]
+    if load > 0.5 * (os.cpu_count() or 1):
+        say("WARNING: load average %.1f on %d CPUs: other work competes; CPU times hold,"
+            " wall times and the -j2 speed-up do not" % (load, os.cpu_count() or 1))
     say()
     tmp = tempfile.mkdtemp(prefix="kst-bench.")
     try:
