@@ -193,7 +193,7 @@ read_tag(struct reader *r, struct rec *rc)
 	s->start = (size_t)start;
 	s->end = (size_t)end;
 	if (attr_get(r->rec.field[5], "rise", &val))
-		s->rise = strtod(val.s, NULL);
+		s->rise = strtod(buf_str(&val), NULL);
 	buf_free(&val);
 }
 
