@@ -82,7 +82,7 @@ vpath %.pdf fixtures $(CORPUS)/kst $(CORPUS)/letters
 CONVERT = $(patsubst %.pdf,out/%.xml,$(notdir $(wildcard fixtures/*.pdf $(CORPUS)/kst/*.pdf $(CORPUS)/letters/*.pdf)))
 
 out/%.xml: %.pdf $(PROGS)
-	@$(O)/bin/kst2xml -o out $<
+	@$(O)/bin/kst2xml --output $@ $<
 
 convert: $(CONVERT)
 

@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.." || exit 2
 [ $# -gt 0 ] || set -- .
 log=$(mktemp "${TMPDIR:-/tmp}/kst-tests.XXXXXX")
 trap 'rm -f "$log"' EXIT INT TERM
-export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
-export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=70}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=70}"
 export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp:print_suppressions=0}"
 
 run_one() {	# root name command...
