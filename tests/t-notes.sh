@@ -114,6 +114,10 @@ check_contains "raised number glued to the text: 1Bij" "$t" "${TAB}[Bij hoogtech
 check_contains "continuation block starting with \"31 015\" is vervolg" "$t" \
 	"7${TAB}noot${TAB}id=n4&nr=3&vervolg=1${TAB}notes:continuation${TAB}[31 015, nr. 202) op de volgende pagina.]"
 check_contains "number with no text: kept, warned" "$TMP/edge.out" "warn${TAB}noot-empty${TAB}footnote 2 (page 2)"
+check_contains "footnote body taken for body text: warned, no marker" "$TMP/edge.out" \
+	"warn${TAB}noot-in-body${TAB}block 9 (page 3, al) opens with a raised 5"
+check_eq "footnote body taken for body text: its number is no nootref" "$(grep -c "^9${TAB}nootref" "$t")" 0
+check_contains "marker opening a block, then punctuation: still a marker" "$t" "10${TAB}nootref${TAB}noot=n4${TAB}notes:superscript${TAB}[3]"
 check_contains "user's own records passed on" "$TMP/edge.out" "custom${TAB}record${TAB}from a user filter"
 
 # Hostile input: a footnote block of 30 000 numbers in sequence, tags past

@@ -128,6 +128,8 @@ warn_begin(const char *code)
 	buf_addc(&warns, '\t');
 }
 
+static void quote(struct buf *w, const char *t, size_t from, size_t to);
+
 static void
 usage(FILE *fp)
 {
@@ -428,6 +430,29 @@ after_unit(const char *t, size_t start, int nr)
 	return 0;
 }
 
+/* A body block that opens with a raised number and then text ("1 Bij
+ * hoogtechnologisch ...") is a footnote body layout did not recognise, not
+ * a marker: linking it would be wrong, so say so instead. */
+static int
+starts_note_body(size_t bi, size_t start, size_t end, int nr)
+{
+	const struct block *b = &BLOCK(bi);
+	unsigned char c;
+
+	if (skip_space(b->text, b->len, 0) != start || end >= b->len)
+		return 0;
+	c = (unsigned char)b->text[end];
+	if (!is_space_at(b->text, b->len, end) && !(c >= 'A' && c <= 'Z') &&
+	    !(c >= 'a' && c <= 'z'))
+		return 0;
+	warn_begin("noot-in-body");
+	buf_printf(&warns, "block %ld (page %ld, %s) opens with a raised %d: "
+	    "a footnote body taken for body text? ", b->id, b->page, b->kind, nr);
+	quote(&warns, b->text, start, b->len);
+	buf_addc(&warns, '\n');
+	return 1;
+}
+
 static void
 add_marker(size_t bi, size_t start, size_t end, int nr, const char *rule)
 {
@@ -436,8 +461,12 @@ add_marker(size_t bi, size_t start, size_t end, int nr, const char *rule)
 
 	if (nr < 1 || nr > MAXNR || after_unit(t, start, nr))
 		return;
-	if (strcmp(rule, "notes:superscript") == 0 &&
-	    (start == 0 || is_space_at(t, BLOCK(bi).len, start - 1)))
+	if (starts_note_body(bi, start, end, nr))
+		return;
+	if (strcmp(rule, "notes:superscript") == 0 && start > 0 &&
+	    (is_space_at(t, BLOCK(bi).len, start - 1) || (start > 1 &&
+	    (unsigned char)t[start - 2] == 0xC2 &&
+	    (unsigned char)t[start - 1] == 0xA0)))
 		rule = "notes:superscript-after-space";
 	m = vec_push(&markers);
 	m->block = bi;
