@@ -761,7 +761,7 @@ static int
 prev_word_is_reference(const char *t, size_t at)
 {
 	static const char *words[] = { "artikel", "lid", "nr.", "nummer",
-	    "hoofdstuk", "paragraaf", "bijlage", "onderdeel", "Nr.", "punt" };
+	    "hoofdstuk", "paragraaf", "bijlage", "onderdeel", "Nr.", "punt", "art." };
 	size_t i, e, w;
 
 	if (at < 2)
