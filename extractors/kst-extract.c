@@ -117,6 +117,18 @@ static struct {
 	char last[160];
 } poppler_said;
 
+/* Poppler may quote bytes of the file: keep printable ASCII only, so the
+ * message is safe on a terminal and in the stream. */
+static void
+copy_message(char *dst, const char *src, size_t cap)
+{
+	size_t i;
+
+	for (i = 0; src[i] != '\0' && i + 1 < cap; i++)
+		dst[i] = src[i] >= ' ' && src[i] < 0x7f ? src[i] : '?';
+	dst[i] = '\0';
+}
+
 static void
 quiet_log(const gchar *domain, GLogLevelFlags level, const gchar *msg,
     gpointer data)
@@ -125,8 +137,8 @@ quiet_log(const gchar *domain, GLogLevelFlags level, const gchar *msg,
 	if (msg == NULL || strstr(msg, "rror") == NULL)
 		return;
 	if (poppler_said.errors++ == 0)
-		g_strlcpy(poppler_said.first, msg, sizeof(poppler_said.first));
-	g_strlcpy(poppler_said.last, msg, sizeof(poppler_said.last));
+		copy_message(poppler_said.first, msg, sizeof(poppler_said.first));
+	copy_message(poppler_said.last, msg, sizeof(poppler_said.last));
 }
 
 static GLogWriterOutput
@@ -298,6 +310,19 @@ contains(const char *hay, const char *needle)
 	return strstr(hay, needle) != NULL;
 }
 
+/* "MinionPro-It", "Frutiger-BoldIt": Adobe's short italic suffix. */
+static int
+short_italic(const char *font)
+{
+	const char *dash = strrchr(font, '-');
+	size_t n;
+
+	if (dash == NULL)
+		return 0;
+	n = strlen(dash);
+	return n >= 3 && strcmp(dash + n - 2, "It") == 0;
+}
+
 static int
 face_style(const char *font)
 {
@@ -308,7 +333,8 @@ face_style(const char *font)
 	    || contains(font, "Heavy") || contains(font, "bold")
 	    || contains(font, "Demi");
 	italic = contains(font, "Italic") || contains(font, "Oblique")
-	    || contains(font, "italic") || contains(font, "Kursiv");
+	    || contains(font, "italic") || contains(font, "Kursiv")
+	    || short_italic(font);
 	return (bold ? STYLE_BOLD : 0) | (italic ? STYLE_ITALIC : 0);
 }
 
@@ -486,18 +512,21 @@ free_page(struct page_text *pt)
 
 /* ---- one line ---- */
 
+/* Spaces become ' ' in the text. */
 static int
 is_space(gunichar c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == 0x3000
-	    || (c >= 0x2000 && c <= 0x200b);
+	    || (c >= 0x2000 && c <= 0x200a);
 }
 
-/* Control characters carry no text: poppler makes them from unmapped glyphs. */
+/* Control characters and invisible format characters carry no text:
+ * poppler makes the former from glyphs it cannot map. */
 static int
 is_dropped(gunichar c)
 {
 	return (c < 0x20 && c != '\t') || (c >= 0x7f && c < 0xa0)
+	    || (c >= 0x200b && c <= 0x200d) || c == 0x2060
 	    || c == 0xfffe || c == 0xffff || c == 0xfeff;
 }
 
@@ -655,10 +684,13 @@ line_build(struct line_text *lt, const struct glyph *g, size_t a, size_t b,
 	}
 }
 
+/* A glyph that shows ink. No-break spaces stay in the text as printed but,
+ * like spaces, neither start nor end a line nor count for its box. */
 static int
 printable(const struct glyph *g)
 {
-	return !is_space(g->c) && !is_dropped(g->c);
+	return !is_space(g->c) && !is_dropped(g->c) && g->c != 0xa0
+	    && g->c != 0x202f;
 }
 
 static int

@@ -105,6 +105,7 @@ check_contains "OCR scan: text layer" "$TMP/scan.kst" "verzoekt de regering om m
 check "fixture: whole stream as expected" cmp -s "$TMP/text.kst" tests/expected/extract-text.kst
 check_contains "ligatures expanded, accent composed (NFC)" "$TMP/text.kst" \
 	"$(printf '\tEffici\303\253nt en affluent')"
+check_contains "zero-width space dropped" "$TMP/text.kst" "$(printf '\tnr. 143 Kamerstuk\n')"
 check_contains "soft hyphen kept" "$TMP/text.kst" "$(printf '\tver\302\255')"
 check_contains "superscript run: 7pt raised 5pt" "$TMP/text.kst" \
 	"$(printf 'departementen2. Sinds 2017 werkt het\nrun\t13\t14\t7.00\t5.06\t-\tHelvetica')"
