@@ -44,7 +44,9 @@ struct line {
 	struct buf text;
 	struct run *runs;
 	size_t nrun, caprun;
-	int dead;		/* merged into another line */
+	int dead;		/* merged into another line, or blank */
+	size_t lead;		/* white space cut from the front of text */
+	size_t rawlen;		/* text length as the record gave it */
 	int col, role;
 	const char *why;
 };
@@ -217,8 +219,20 @@ add_line(struct reader *r)
 	l->style = style_of(r->rec.field[8]);
 	l->font = kst_xstrdup(r->rec.field[9]);
 	buf_add(&l->text, r->rec.field[10], r->rec.len[10]);
+	l->rawlen = l->text.len;
 	if (page_of(l->page) == NULL)
 		reader_fail(r, "line on page %d before its page record", l->page);
+	/* white space at the ends is not text; runs shift with it */
+	l->lead = strspn(l->text.s, " \t");
+	if (l->lead) {
+		memmove(l->text.s, l->text.s + l->lead, l->text.len - l->lead + 1);
+		l->text.len -= l->lead;
+	}
+	while (l->text.len && (l->text.s[l->text.len - 1] == ' ' ||
+	    l->text.s[l->text.len - 1] == '\t'))
+		l->text.s[--l->text.len] = '\0';
+	/* a blank line carries nothing; it stays to own its runs */
+	l->dead = strspn(l->text.s ? l->text.s : "", " \t\r\n") == l->text.len;
 	nL++;
 }
 
@@ -235,8 +249,14 @@ add_run(struct reader *r)
 	l = &L[nL - 1];
 	s = rec_long(r, 1);
 	e = rec_long(r, 2);
-	if (s < 0 || e < s || (size_t)e > l->text.len)
+	if (s < 0 || e < s || (size_t)e > l->rawlen)
 		reader_fail(r, "run %ld..%ld outside its line", s, e);
+	s = s > (long)l->lead ? s - (long)l->lead : 0;
+	e = e > (long)l->lead ? e - (long)l->lead : 0;
+	if ((size_t)e > l->text.len)
+		e = (long)l->text.len;
+	if ((size_t)s > (size_t)e)
+		s = e;
 	if (l->nrun == l->caprun) {
 		l->caprun = l->caprun ? l->caprun * 2 : 4;
 		l->runs = kst_xrealloc(l->runs, l->caprun * sizeof *l->runs);
@@ -341,6 +361,8 @@ merge_rows(void)
 {
 	size_t i, j;
 
+	if (nL == 0)
+		return;
 	qsort(L, nL, sizeof *L, by_position);
 	for (i = 0; i < nL; i++) {
 		struct line *a = &L[i];
