@@ -24,7 +24,8 @@
 #define NONE ((size_t)-1)
 #define MAXNR 999	/* footnote numbers have at most three digits */
 
-struct store {		/* every input record, re-serialised, for pass-through */
+/* Every input record, re-serialised, for pass-through. */
+struct store {
 	FILE *fp;
 	char *mem;
 	size_t memlen;
@@ -379,7 +380,8 @@ number_at(const char *t, size_t len, size_t i, size_t *end)
 
 	while (j < len && is_ascii_digit((unsigned char)t[j]) && j - i < 4)
 		v = v * 10 + (t[j++] - '0');
-	if (j == i || j - i > 3 || (j < len && is_ascii_digit((unsigned char)t[j])))
+	if (j == i || j - i > 3 ||
+	    (j < len && is_ascii_digit((unsigned char)t[j])))
 		return 0;
 	*end = j;
 	return v;
@@ -421,7 +423,8 @@ after_unit(const char *t, size_t start, int nr)
 	while (w > 0 && ((t[w - 1] >= 'a' && t[w - 1] <= 'z') ||
 	    (t[w - 1] >= 'A' && t[w - 1] <= 'Z')))
 		w--;
-	if (w > 0 && !is_ascii_digit((unsigned char)t[w - 1]) && t[w - 1] != ' ')
+	if (w > 0 && !is_ascii_digit((unsigned char)t[w - 1]) &&
+	    t[w - 1] != ' ')
 		return 0;
 	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
 		if (strlen(units[i]) == start - w &&
@@ -447,7 +450,8 @@ starts_note_body(size_t bi, size_t start, size_t end, int nr)
 		return 0;
 	warn_begin("noot-in-body");
 	buf_printf(&warns, "block %ld (page %ld, %s) opens with a raised %d: "
-	    "a footnote body taken for body text? ", b->id, b->page, b->kind, nr);
+	    "a footnote body taken for body text? ", b->id, b->page, b->kind,
+	    nr);
 	quote(&warns, b->text, start, b->len);
 	buf_addc(&warns, '\n');
 	return 1;
@@ -520,7 +524,8 @@ scan_unicode_supers(size_t bi)
 			continue;
 		}
 		j = i;
-		while (j < b->len && digit_at(b->text, b->len, j, &k) >= 0 && k > 1)
+		while (j < b->len && digit_at(b->text, b->len, j, &k) >= 0 &&
+		    k > 1)
 			j += k;
 		if (!sup_covers(bi, i, j))
 			scan_digits(bi, i, j, 1, "notes:unicode-superscript");
@@ -545,7 +550,8 @@ find_markers(void)
 				continue;
 			if (i > 0 && s->start < SUP(b->firstsup + i - 1).end)
 				continue;	/* overlapping duplicate */
-			scan_digits(bi, s->start, s->end, 0, "notes:superscript");
+			scan_digits(bi, s->start, s->end, 0,
+			    "notes:superscript");
 		}
 		scan_unicode_supers(bi);
 	}
@@ -605,7 +611,8 @@ key_hash(int nr, long page)
 {
 	unsigned long long h = (unsigned long long)nr * 0x9E3779B97F4A7C15ull;
 
-	h ^= (unsigned long long)page + 0x632BE59BD9B4E019ull + (h << 6) + (h >> 2);
+	h ^= (unsigned long long)page + 0x632BE59BD9B4E019ull +
+	    (h << 6) + (h >> 2);
 	return (size_t)(h ^ (h >> 29));
 }
 
@@ -760,8 +767,9 @@ plausible(size_t bi, size_t at, size_t end, int nr, size_t cur)
 static int
 prev_word_is_reference(const char *t, size_t at)
 {
-	static const char *words[] = { "artikel", "lid", "nr.", "nummer",
-	    "hoofdstuk", "paragraaf", "bijlage", "onderdeel", "Nr.", "punt", "art." };
+	static const char *words[] = { "artikel", "art.", "lid", "nr.",
+	    "Nr.", "nummer", "hoofdstuk", "paragraaf", "bijlage", "onderdeel",
+	    "punt" };
 	size_t i, e, w;
 
 	if (at < 2)
@@ -771,9 +779,26 @@ prev_word_is_reference(const char *t, size_t at)
 	while (w > 0 && t[w - 1] != ' ' && t[w - 1] != '\n')
 		w--;
 	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-		if (strlen(words[i]) == e - w && strncmp(t + w, words[i], e - w) == 0)
+		if (strlen(words[i]) == e - w &&
+		    strncmp(t + w, words[i], e - w) == 0)
 			return 1;
 	return 0;
+}
+
+/* In a block whose lines layout joined with spaces, a number after a space
+ * starts a note only when it is the next in sequence, has a marker, is not
+ * "artikel 2" or "nr. 3", and is not followed by more digits. */
+static int
+joined_split_ok(size_t bi, size_t p, size_t numend, int nr, size_t cur)
+{
+	const struct block *b = &BLOCK(bi);
+	size_t q = skip_space(b->text, b->len, numend);
+
+	if (nr != NOTE(cur).nr + 1 || !marker_exists(nr, -1))
+		return 0;
+	if (prev_word_is_reference(b->text, p))
+		return 0;
+	return q == b->len || !is_ascii_digit((unsigned char)b->text[q]);
 }
 
 /* Where in t[from..len) does the next note start? Returns its offset, the
@@ -800,14 +825,9 @@ next_split(size_t bi, size_t from, size_t cur, int *nr, size_t *numend)
 			continue;
 		if (!plausible(bi, p, *numend, *nr, cur))
 			continue;
-		if (!lines && !sup_covers(bi, p, *numend)) {
-			size_t q = skip_space(t, b->len, *numend);
-
-			if (*nr != NOTE(cur).nr + 1 || !marker_exists(*nr, -1) ||
-			    prev_word_is_reference(t, p) ||
-			    (q < b->len && is_ascii_digit((unsigned char)t[q])))
-				continue;
-		}
+		if (!lines && !sup_covers(bi, p, *numend) &&
+		    !joined_split_ok(bi, p, *numend, *nr, cur))
+			continue;
 		return p;
 	}
 	return b->len;
@@ -847,7 +867,7 @@ leading_number(size_t bi, size_t *at, size_t *end, size_t cur)
 	if (*end == b->len || is_space_at(b->text, b->len, *end))
 		return nr;
 	if (sup_covers(bi, *at, *end))
-		return nr;	/* "1Bij ...": a raised number glued to the text */
+		return nr;	/* "1Bij ...": a raised number glued to text */
 	return 0;
 }
 
@@ -896,7 +916,8 @@ find_notes(void)
 		}
 		if (pending != NONE && !(nr && (sup_covers(bi, at, end) ||
 		    marker_exists(nr, b->page)))) {
-			cur = tag_notes_from(bi, pending, 0, "notes:number-own-block");
+			cur = tag_notes_from(bi, pending, 0,
+			    "notes:number-own-block");
 			pending = NONE;
 			continue;
 		}
@@ -910,7 +931,7 @@ find_notes(void)
 			continue;
 		}
 		if (cur == NONE)
-			cur = new_note(0, bi, 0);	/* kept, though unnumbered */
+			cur = new_note(0, bi, 0);	/* kept, unnumbered */
 		cur = tag_notes_from(bi, cur, 0, NOTE(cur).nparts ?
 		    "notes:continuation" : "notes:unnumbered");
 	}
@@ -920,7 +941,8 @@ find_notes(void)
 /* ------------------------------------------------------------ linking */
 
 static size_t *nsorted;		/* note indices by (nr, page, index) */
-static unsigned long budget = 50000000;	/* look-ups left: bounds hostile input */
+/* Look-ups left: bounds the time hostile input can take. */
+static unsigned long budget = 50000000;
 
 static int
 cmp_note(const void *a, const void *b)
@@ -1053,6 +1075,44 @@ warn_missing(const struct marker *m)
 	buf_adds(&warns, " has no footnote\n");
 }
 
+/* Does the URL t[..e) end where the print wrapped it: a hyphen, slash or
+ * underscore, then white space and more of the URL in lower case? */
+static int
+url_wrapped_at(const char *t, size_t e, size_t end)
+{
+	char last = t[e - 1], next;
+
+	if (e + 1 >= end)
+		return 0;
+	next = t[e + 1];
+	return (last == '-' || last == '/' || last == '_') &&
+	    ((next >= 'a' && next <= 'z') || next == '_' ||
+	    is_ascii_digit((unsigned char)next));
+}
+
+static void
+warn_url_break(const struct newtag *g, const char *t, size_t url, size_t e)
+{
+	struct buf nr = BUF_INIT;
+
+	attr_get(g->attrs, "nr", &nr);
+	warn_begin("noot-url-broken");
+	buf_printf(&warns, "footnote %s: a URL is still broken where the "
+	    "print wrapped it, at ", buf_str(&nr));
+	quote(&warns, t, e > url + 20 ? e - 20 : url,
+	    e + 20 < g->end ? e + 20 : g->end);
+	buf_addc(&warns, '\n');
+	buf_free(&nr);
+}
+
+static int
+url_starts(const char *t, size_t i, size_t start)
+{
+	if (i > start && t[i - 1] != ' ' && t[i - 1] != '\n')
+		return 0;
+	return strncmp(t + i, "http", 4) == 0 || strncmp(t + i, "www.", 4) == 0;
+}
+
 /* A URL in a note that still holds a space or line break where the print
  * broke it over lines ("...-en- huiselijk-geweld"): joining it is layout's
  * job (taggers never rewrite text), so say so rather than mend it. */
@@ -1063,25 +1123,12 @@ check_url_break(const struct newtag *g)
 	size_t i, e;
 
 	for (i = g->start; i < g->end; i++) {
-		if ((i > g->start && t[i - 1] != ' ' && t[i - 1] != '\n') ||
-		    (strncmp(t + i, "http", 4) != 0 && strncmp(t + i, "www.", 4) != 0))
+		if (!url_starts(t, i, g->start))
 			continue;
 		for (e = i; e < g->end && !is_space_at(t, g->end, e); e++)
 			;
-		if (e + 1 < g->end && (t[e - 1] == '-' || t[e - 1] == '/' ||
-		    t[e - 1] == '_') && ((t[e + 1] >= 'a' && t[e + 1] <= 'z') ||
-		    is_ascii_digit((unsigned char)t[e + 1]) || t[e + 1] == '_')) {
-			struct buf nr = BUF_INIT;
-
-			attr_get(g->attrs, "nr", &nr);
-			warn_begin("noot-url-broken");
-			buf_printf(&warns, "footnote %s: a URL is still broken "
-			    "where the print wrapped it, at ", buf_str(&nr));
-			buf_free(&nr);
-			quote(&warns, t, e > i + 20 ? e - 20 : i, e + 1 < g->end -
-			    20 ? e + 20 : g->end);
-			buf_addc(&warns, '\n');
-		}
+		if (url_wrapped_at(t, e, g->end))
+			warn_url_break(g, t, i, e);
 		i = e;
 	}
 }
@@ -1218,7 +1265,8 @@ main(int argc, char *argv[])
 		printf("kst-notes %s\n", KST_VERSION);
 		return KST_OK;
 	}
-	if (argc > 2 || (argc == 2 && argv[1][0] == '-' && argv[1][1] != '\0')) {
+	if (argc > 2 ||
+	    (argc == 2 && argv[1][0] == '-' && argv[1][1] != '\0')) {
 		usage(stderr);
 		return KST_EUSAGE;
 	}
