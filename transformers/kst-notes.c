@@ -893,6 +893,18 @@ keep_empty_notes(void)
 	}
 }
 
+/* A number printed as a block of its own ("1", its text in the next
+ * block): an empty tag after it ties the block to its note. */
+static size_t
+lone_number(size_t bi, int nr, size_t end)
+{
+	size_t ni = new_note(nr, bi, end);
+
+	NOTE(ni).lone = 1;
+	add_tag(bi, end, end, 1, note_attrs(ni, 0), "notes:number-own-block");
+	return ni;
+}
+
 static void
 find_notes(void)
 {
@@ -908,10 +920,7 @@ find_notes(void)
 			continue;
 		nr = leading_number(bi, &at, &end, cur);
 		if (nr && skip_space(b->text, b->len, end) == b->len) {
-			pending = cur = new_note(nr, bi, end);	/* "1" alone */
-			NOTE(cur).lone = 1;
-			add_tag(bi, end, end, 1, note_attrs(cur, 0),
-			    "notes:number-own-block");
+			pending = cur = lone_number(bi, nr, end);
 			continue;
 		}
 		if (pending != NONE && !(nr && (sup_covers(bi, at, end) ||
