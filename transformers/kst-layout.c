@@ -710,8 +710,9 @@ page_head(void)
 
 		if (l->dead || l->page != p->n || l->y0 > yh - 1)
 			continue;
-		if (xpp && l->why && strcmp(l->why, "page-number") == 0)
-			l->role = R_BODY;	/* the chamber's "2", not a page */
+		if (xpp && l->why && (strcmp(l->why, "page-number") == 0 ||
+		    strcmp(l->why, "sender-column") == 0))
+			l->role = R_BODY;	/* the chamber's "2", a date */
 		if (l->role != R_BODY)
 			continue;
 		if (l->col == COL_LEFT || xpp)
@@ -1000,7 +1001,8 @@ furniture_continues(const struct block *cur, const struct line *p,
 		return strcmp(cur->why, l->why) == 0 && l->base > p->base &&
 		    l->base - p->base < 1.6 * l->size;
 	if (strcmp(cur->why, l->why) != 0 || p->style != l->style ||
-	    fabs(p->size - l->size) > 0.5 || l->base <= p->base ||
+	    fabs(p->size - l->size) > 0.12 * fmax(p->size, l->size) ||
+	    l->base <= p->base ||
 	    l->base - p->base > 1.6 * line_pitch(p))
 		return 0;
 	if (starts_with(l->why, "page-") || starts_with(l->why, "running-") ||
