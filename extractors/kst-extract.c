@@ -76,6 +76,7 @@ struct glyph {
 	gunichar c;
 	double x1, y1, x2, y2;
 	int face;		/* index into faces, -1 when unknown */
+	int ink;		/* shows something: see shows_ink */
 	/* The box in the frame of its line's writing direction (see
 	 * to_frame): along grows in reading order, across grows downward. */
 	double a1, a2, c1, c2;
@@ -687,10 +688,15 @@ line_build(struct line_text *lt, const struct glyph *g, size_t a, size_t b,
 /* A glyph that shows ink. No-break spaces stay in the text as printed but,
  * like spaces, neither start nor end a line nor count for its box. */
 static int
+shows_ink(gunichar c)
+{
+	return !is_space(c) && !is_dropped(c) && c != 0xa0 && c != 0x202f;
+}
+
+static int
 printable(const struct glyph *g)
 {
-	return !is_space(g->c) && !is_dropped(g->c) && g->c != 0xa0
-	    && g->c != 0x202f;
+	return g->ink;
 }
 
 static int
@@ -747,9 +753,15 @@ cmp_double(const void *a, const void *b)
 static double
 line_base(const struct page_text *pt, size_t a, size_t b, double size)
 {
-	double *v = kst_xmalloc((b - a) * sizeof(*v)), m;
+	static double *v;
+	static size_t cap;
+	double m;
 	size_t i, n = 0;
 
+	if (b - a > cap) {
+		cap = 2 * (b - a);
+		v = kst_xrealloc(v, cap * sizeof(*v));
+	}
 	for (i = a; i < b; i++) {
 		const struct glyph *g = &pt->g[i];
 
@@ -763,9 +775,14 @@ line_base(const struct page_text *pt, size_t a, size_t b, double size)
 		for (i = a; i < b; i++)
 			if (printable(&pt->g[i]))
 				v[n++] = pt->g[i].base;
+	if (n == 0)
+		return 0;
+	for (i = 1; i < n && v[i] == v[0]; i++)
+		;
+	if (i == n)
+		return v[0];	/* the usual case: one word, or words in line */
 	qsort(v, n, sizeof(*v), cmp_double);
-	m = n == 0 ? 0 : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-	free(v);
+	m = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 	return m;
 }
 
@@ -994,6 +1011,8 @@ emit_page_lines(FILE *out, int pageno, struct page_text *pt,
 {
 	size_t a = 0, i, prev = SIZE_MAX, n = 0;
 
+	for (i = 0; i < pt->n; i++)
+		pt->g[i].ink = shows_ink(pt->g[i].c);
 	pt->dir = page_direction(pt);
 	for (i = 0; i < pt->n; i++) {
 		if (pt->g[i].c == '\n') {
