@@ -297,7 +297,7 @@ overlap(const struct line *a, const struct line *b)
 
 /* Appends line b to line a (b lies to the right on the same row). */
 static void
-merge_into(struct line *a, struct line *b, int marker)
+merge_into(struct line *a, struct line *b)
 {
 	size_t off = a->text.len + 1, i;
 
@@ -314,7 +314,6 @@ merge_into(struct line *a, struct line *b, int marker)
 		}
 		a->runs[a->nrun++] = u;
 	}
-	(void)marker;
 	a->x1 = b->x1;
 	a->y0 = fmin(a->y0, b->y0);
 	a->y1 = fmax(a->y1, b->y1);
@@ -385,7 +384,7 @@ merge_rows(void)
 			}
 			if (fabs(a->size - b->size) > 0.2 * big)
 				continue;
-			merge_into(a, b, 0);
+			merge_into(a, b);
 		}
 	}
 }
@@ -443,24 +442,46 @@ measure(void)
 	free(gaps);
 }
 
-/* A page is justified when most of its body lines end within 1.5 pt of
- * the right edge; then a line that stops short ends a paragraph. */
+/* The right edge of a page's text: the furthest body line that is no
+ * more than 12 pt beyond where four lines in five end. A page is justified
+ * when most of its body lines end within 1.5 pt of it; then a line that
+ * stops short ends a paragraph. */
 static void
-justification(struct page *p)
+page_edges(void)
 {
-	size_t i, n = 0, flush = 0;
+	double *xe = kst_xmalloc((nL + 1) * sizeof *xe);
+	size_t pi, i, n, flush;
 
-	for (i = 0; i < nL; i++) {
-		const struct line *l = &L[i];
+	for (pi = 0; pi < nP; pi++) {
+		struct page *p = &P[pi];
+		double p80;
 
-		if (l->dead || l->page != p->n || l->col != COL_BODY ||
-		    fabs(l->size - body_size) > 0.6)
+		n = flush = 0;
+		for (i = 0; i < nL; i++) {
+			const struct line *l = &L[i];
+
+			if (l->dead || l->page != p->n || l->col != COL_BODY ||
+			    l->role != R_BODY || fabs(l->size - body_size) > 0.6)
+				continue;
+			xe[n++] = l->x1;
+		}
+		p->left = col_left;
+		p->right = col_right;
+		p->justified = 0;
+		if (n == 0)
 			continue;
-		n++;
-		if (l->x1 > p->right - 1.5)
-			flush++;
+		qsort(xe, n, sizeof *xe, by_double);
+		p80 = xe[(n * 4) / 5 < n ? (n * 4) / 5 : n - 1];
+		for (i = n; i-- > 0; )
+			if (xe[i] <= p80 + 12) {
+				p->right = xe[i];
+				break;
+			}
+		for (i = 0; i < n; i++)
+			flush += xe[i] > p->right - 1.5;
+		p->justified = n >= 6 && flush * 2 >= n;
 	}
-	p->justified = n >= 6 && flush * 2 >= n;
+	free(xe);
 }
 
 /* Body column: where most body-size lines start, and how far they reach. */
@@ -468,7 +489,7 @@ static void
 columns(void)
 {
 	double *xs, *xe;
-	size_t i, n = 0, pi;
+	size_t i, n = 0;
 
 	xs = kst_xmalloc((nL + 1) * sizeof *xs);
 	xe = kst_xmalloc((nL + 1) * sizeof *xe);
@@ -490,18 +511,6 @@ columns(void)
 			l->col = COL_LEFT;
 		else if (l->x0 > col_right + 4 && l->size < body_size * 0.95)
 			l->col = COL_RIGHT;
-	}
-	for (pi = 0; pi < nP; pi++) {
-		double r = 0;
-
-		P[pi].left = col_left;
-		for (i = 0; i < nL; i++)
-			if (!L[i].dead && L[i].page == P[pi].n &&
-			    L[i].col == COL_BODY && L[i].x1 > r &&
-			    fabs(L[i].size - body_size) < 0.6)
-				r = L[i].x1;
-		P[pi].right = r > 0 ? fmin(r, col_right + 30) : col_right;
-		justification(&P[pi]);
 	}
 	free(xs);
 	free(xe);
@@ -1055,17 +1064,6 @@ furniture_blocks(int page, int top, struct block **pending, size_t *npend)
 	}
 }
 
-static size_t
-count_page_lines(int page)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < nL; i++)
-		if (!L[i].dead && L[i].page == page)
-			n++;
-	return n;
-}
-
 /* Builds B[] in reading order. Furniture and footnotes of a page are held
  * back while a paragraph runs on into the next page, so that the
  * paragraph stays one block. */
@@ -1090,7 +1088,6 @@ segment(void)
 		struct block *note = NULL;
 		int mk;
 
-		(void)count_page_lines;
 		furniture_blocks(page, 1, pend, &npend);
 		if (cur == NULL) {
 			for (i = 0; i < npend; i++)
@@ -1830,18 +1827,6 @@ list_levels(void)
 	}
 }
 
-/* Numbered markers change every item: compare their shape, not text. */
-static void
-marker_shape(const char *m, char *out, size_t n)
-{
-	size_t i;
-
-	for (i = 0; m[i] && i + 1 < n; i++)
-		out[i] = isdigit((unsigned char)m[i]) ? '9' :
-		    islower((unsigned char)m[i]) ? 'a' : m[i];
-	out[i] = '\0';
-}
-
 /* ------------------------------------------------------------- output */
 
 /* Joins the block's lines into its text: one space between lines, none
@@ -2095,6 +2080,7 @@ main(int argc, char *argv[])
 	side_columns();
 	page_head();
 	footnotes();
+	page_edges();
 	segment();
 	collect_docwords();
 	probe_hyphens();
@@ -2126,6 +2112,5 @@ main(int argc, char *argv[])
 	free(T);
 	set_free(&queries);
 	set_free(&docwords);
-	(void)marker_shape;
 	return KST_OK;
 }
