@@ -165,6 +165,10 @@ if layout_pdf "$CORPUS/letters/bnc-fiche-5-mifid-2021.pdf" "$L2"; then
 	check_eq "bnc: numbered headings" \
 	    "$(awk -F'\t' '$3 == "kop" && $6 ~ /^[0-9]\. / { split($6, w, " "); print w[2] }' "$L2" | tr '\n' '|')" \
 	    "Algemene|Essentie|Nederlandse|Beoordeling|Financiële|Implicaties|Implicaties|Implicaties|"
+	check_eq "bnc: a heading wrapped over two lines is one kop" \
+	    "$(kind "$L2" kop | grep -c '^5. Financiële consequenties, gevolgen voor regeldruk, concurrentiekracht en geopolitieke aspecten$')" 1
+	check_eq "bnc: italic sub-headings under a numbered heading are level 2" \
+	    "$(awk -F'\t' '$3 == "kop" && $6 ~ /^a\) / { print $5 }' "$L2" | sort -u)" "level=2"
 	"$EXTRACT" "$CORPUS/letters/bnc-fiche-5-mifid-2021.pdf" | "$LAYOUT" > "$TMP/bnc2.st"
 	check "bnc: byte-identical output twice" cmp -s "$L2" "$TMP/bnc2.st"
 else

@@ -967,7 +967,7 @@ starts_block(const struct block *cur, const struct line *a,
 			return 1;
 	}
 	first = &L[cur->lines[0]];
-	if (cur->kind != K_LI) {
+	if (cur->kind != K_LI && cur->marker[0] == '\0') {
 		double left = cur->nline > 1 ? L[cur->lines[1]].x0 : first->x0;
 
 		if (b->x0 > left + 0.8 * b->size && b->x0 < left + 8 * b->size)
@@ -979,6 +979,11 @@ starts_block(const struct block *cur, const struct line *a,
 		return 0;
 	if (pg->justified && fabs(a->size - body_size) < 0.6)
 		return a->x1 < pg->right - 2 * a->size;
+	/* a sentence running on in lower case is no new paragraph, whatever
+	 * the width estimate below says (wrapped headings, wide bold faces) */
+	if (islower((unsigned char)b->text.s[0]) &&
+	    isalnum((unsigned char)a->text.s[a->text.len - 1]))
+		return 0;
 	/* the last line of a paragraph leaves room the next word would fill */
 	right = page_of(a->page)->right;
 	if (a->page != b->page)
