@@ -95,6 +95,13 @@ check_contains "letter: italic title is an italic run" "$TMP/runs" \
 	"|Draagmoederschap en|9.00|0.00|i"
 check_contains "letter: 2010 stays in its line" "$TMP/brief.kst" "Op 31 mei 2010 waren er"
 
+# --- a BNC-fiche with 13 footnotes: the raised runs are exactly its markers
+"$EXTRACT" "$CORPUS/letters/bnc-fiche-5-mifid-2021.pdf" >"$TMP/bnc.kst"
+check_eq "BNC-fiche: raised runs are the 13 markers, in order" \
+	"$(LC_ALL=C awk -F'\t' '$1 == "line" { t = $11 } $1 == "run" && $5 > 1 { printf "%s ", substr(t, $2 + 1, $3 - $2) }' "$TMP/bnc.kst")" \
+	"1 2 3 4 5 6 7 8 9 10 11 12 13 "
+check_contains "BNC-fiche: marker glued to its word as printed" "$TMP/bnc.kst" "kapitaalmarkt.1"
+
 # --- the OCR'd scan: invisible text layer is extracted
 "$EXTRACT" "$CORPUS/scanned/tk-motie-35851-71-scan.pdf" >"$TMP/scan.kst"
 check_eq "OCR scan: exit 0" "$?" 0
