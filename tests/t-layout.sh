@@ -216,3 +216,4 @@ for pdf in fixtures/*.pdf; do
 	check_eq "fixture $n: no running footer in the body" \
 	    "$(body "$TMP/$n.st" | grep -E 'kst-[0-9]|Tweede Kamer, vergaderjaar' | head -1)" ""
 done
+exit 0

@@ -1934,7 +1934,8 @@ emit_tags(FILE *out, const struct block *b, long id)
 			rec_field(out, "layout:superscript");
 		} else {
 			rec_field(out, "nadruk");
-			attr_add(&a, "type", (x->style & ST_B) ? "vet" : "cursief");
+			attr_add(&a, "type", x->style == (ST_B | ST_I) ?
+			    "vetcursief" : (x->style & ST_B) ? "vet" : "cursief");
 			rec_field(out, attr_field(&a));
 			rec_field(out, "layout:emphasis");
 		}
