@@ -51,6 +51,9 @@ LIBS_kst-typeset     = $(CAIRO_LIBS) -lm
 LIB_SRC  = $(wildcard lib/*.c)
 LIB_HDR  = $(wildcard lib/*.h)
 LIB_OBJ  = $(LIB_SRC:%.c=$(O)/obj/%.o)
+# An archive, so each program links only the lib objects it uses (and so
+# only the libraries those need).
+LIB_A    = $(O)/obj/libkst.a
 PROGS    = $(patsubst %.c,$(O)/%,$(wildcard extractors/*.c transformers/*.c bin/*.c))
 UNITS    = $(patsubst tests/unit/%.c,$(O)/tests/unit/%,$(wildcard tests/unit/*.c))
 
@@ -60,19 +63,23 @@ $(O)/obj/%.o: %.c $(LIB_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(CPPFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) $(CFLAGS_$(notdir $*)) -c -o $@ $<
 
+$(LIB_A): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
 LINK = @mkdir -p $(dir $@); \
 	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_$(notdir $@)) && echo "  LD  $@"
 
-$(O)/extractors/%: $(O)/obj/extractors/%.o $(LIB_OBJ)
+$(O)/extractors/%: $(O)/obj/extractors/%.o $(LIB_A)
 	$(LINK)
-$(O)/transformers/%: $(O)/obj/transformers/%.o $(LIB_OBJ)
+$(O)/transformers/%: $(O)/obj/transformers/%.o $(LIB_A)
 	$(LINK)
-$(O)/bin/%: $(O)/obj/bin/%.o $(LIB_OBJ)
+$(O)/bin/%: $(O)/obj/bin/%.o $(LIB_A)
 	$(LINK)
-$(O)/tests/unit/%: $(O)/obj/tests/unit/%.o $(LIB_OBJ)
+$(O)/tests/unit/%: $(O)/obj/tests/unit/%.o $(LIB_A)
 	$(LINK)
 
-fixtures/kst-typeset: fixtures/kst-typeset.c $(LIB_OBJ)
+fixtures/kst-typeset: fixtures/kst-typeset.c $(LIB_A)
 	$(CC) $(WARN) $(CPPFLAGS) $(CFLAGS) $(CFLAGS_kst-typeset) -o $@ $^ $(LIBS_kst-typeset)
 
 # Conversion as make rules, so `make -j4 out/a.xml out/b.xml` or `make -j4 convert`

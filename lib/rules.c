@@ -12,25 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Every program links every lib object, but only the rule users link PCRE2.
- * Weak references let the others link without it; rules_init (a macro in
- * rules.h) makes the strong reference in the programs that do use rules.
- * (Linking lib/ as an archive would make this moot.) */
-#pragma weak pcre2_compile_8
-#pragma weak pcre2_code_free_8
-#pragma weak pcre2_get_error_message_8
-#pragma weak pcre2_jit_compile_8
-#pragma weak pcre2_match_8
-#pragma weak pcre2_match_data_create_8
-#pragma weak pcre2_match_data_free_8
-#pragma weak pcre2_get_ovector_pointer_8
-#pragma weak pcre2_substring_number_from_name_8
-#pragma weak pcre2_pattern_info_8
-#pragma weak pcre2_match_context_create_8
-#pragma weak pcre2_match_context_free_8
-#pragma weak pcre2_set_match_limit_8
-#pragma weak pcre2_set_depth_limit_8
-
 #define MAXFILTERS 4
 #define MATCH_LIMIT 2000000
 
@@ -79,11 +60,9 @@ perr(struct parser *p, const char *fmt, ...)
 }
 
 void
-rules_init_pcre2(struct ruleset *rs, int (*config)(uint32_t, void *))
+rules_init(struct ruleset *rs)
 {
 	memset(rs, 0, sizeof(*rs));
-	if (config == NULL || pcre2_compile_8 == NULL)
-		kst_die(KST_EINTERNAL, "built without PCRE2: link with -lpcre2-8");
 	rs->mctx = pcre2_match_context_create(NULL);
 	if (rs->mctx == NULL)
 		kst_die(KST_ELIMIT, "out of memory");

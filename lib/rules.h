@@ -59,11 +59,7 @@ struct ruleset {
  * over a short document, which is most of them: start-up time matters. */
 #define RULES_JIT_MIN (16u << 10)
 
-/* A macro so that the program (not lib/rules.o, which every program links)
- * holds a strong reference to PCRE2: that is what makes the linker keep
- * -lpcre2-8 for exactly the programs that use rules. */
-#define rules_init(rs) rules_init_pcre2((rs), pcre2_config_8)
-void rules_init_pcre2(struct ruleset *rs, int (*config)(uint32_t, void *));
+void rules_init(struct ruleset *rs);
 void rules_free(struct ruleset *rs);
 
 /* Parses a rule file held in memory; NAME is used in messages. Returns 0, or

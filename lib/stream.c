@@ -65,10 +65,10 @@ record_parse(char *line, size_t len, struct record *rec)
 	long n;
 
 	rec->nfield = 0;
-	if (memchr(line, '\0', len) != NULL)
-		return "NUL byte in record";
 	if (len == 0)
 		return "empty record";
+	if (memchr(line, '\0', len) != NULL)
+		return "NUL byte in record";
 	for (;;) {
 		if (rec->nfield == REC_MAXFIELDS)
 			return "too many fields";

@@ -32,6 +32,8 @@ test_parse(void)
 	CHECK(parse("line\tbad\\x", &rec) != NULL);
 	CHECK(parse("line\ttrailing\\", &rec) != NULL);
 	CHECK(parse("", &rec) != NULL);
+	/* an empty first line reaches record_parse with no buffer at all */
+	CHECK(record_parse(NULL, 0, &rec) != NULL);
 	CHECK(parse("\tno kind", &rec) != NULL);
 	CHECK(parse("kind\t\t", &rec) == NULL && rec.nfield == 3 && rec.len[2] == 0);
 }
