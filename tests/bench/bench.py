@@ -94,6 +94,35 @@ def tools():
     pm = shutil.which("pdf2txt") or shutil.which("pdf2txt.py")
     if pm:
         t.append(("pdfminer.six", lambda f: [pm, f]))
+    return t
+
+
+def pdfminer_one_process(pdfs, runs):
+    """pdfminer.six with its start-up paid once: all PDFs in one process."""
+    script = ("import sys\nfrom pdfminer.high_level import extract_text\n"
+              "for f in sys.argv[1:]:\n    extract_text(f)\n")
+    python = pdfminer_python()
+    if python is None:
+        return None
+    cpus = [measure([python, "-c", script] + pdfs)[0] for _ in range(runs)]
+    return statistics.median(cpus)
+
+
+def pdfminer_python():
+    """The interpreter pdf2txt runs under (its #! line), which has pdfminer."""
+    pm = shutil.which("pdf2txt") or shutil.which("pdf2txt.py")
+    if not pm:
+        return None
+    with open(pm, "rb") as f:
+        first = f.readline().decode("utf-8", "replace").strip()
+    python = first[2:].split()[0] if first.startswith("#!") else "python3"
+    if subprocess.run([python, "-c", "import pdfminer"], stdout=subprocess.DEVNULL,
+                      stderr=subprocess.DEVNULL).returncode != 0:
+        return None
+    return python
+
+
+def our_tool(t):
     ours, label = chain_cmd()
     if ours:
         t.append(("kst2xml (%s)" % label, lambda f: ours + [f]))
@@ -119,7 +148,7 @@ def compare(pdfs, pages, runs):
     say("== Tools on the same %d PDFs (%d pages), median of %d runs, CPU = user+sys"
         % (len(pdfs), pages, runs))
     results = {}
-    for name, make in tools():
+    for name, make in our_tool(tools()):
         cpus, rsss, bad = [], [], 0
         for _ in range(runs):
             c, r, b = over_set(make, pdfs)
@@ -137,6 +166,13 @@ def compare(pdfs, pages, runs):
         say("%-28s %10.3f %12.1f %12.2f %14s %10s%s" % (
             name, cpu, pages / cpu if cpu else 0, 1000 * cpu / pages, fmt_kib(rss), ratio,
             "  (%d failed)" % bad if bad else ""))
+    cpu = pdfminer_one_process(pdfs, runs)
+    if cpu:
+        ratio = "%.2fx" % (cpu / results[ours][0]) if ours and results[ours][0] else "-"
+        say("%-28s %10.3f %12.1f %12.2f %14s %10s" % (
+            "pdfminer.six, one process", cpu, pages / cpu if cpu else 0,
+            1000 * cpu / pages, "-", ratio))
+        results["pdfminer.six, one process"] = (cpu, 0, 0)
     say("(vs ours: the tool's CPU time divided by ours; > 1 means we are faster)")
     if ours and results[ours][2]:
         say("WARNING: %d of %d documents failed to convert: our figures are not valid"
@@ -144,6 +180,31 @@ def compare(pdfs, pages, runs):
     if not ours:
         say("kst2xml: not built yet (need extractors/kst-extract and transformers/kst-xml)")
     return results, ours
+
+
+def startup_costs(runs, tmp):
+    """Fixed cost of starting each program: per document we start seven."""
+    empty = os.path.join(tmp, "empty.kst")
+    with open(empty, "w") as f:
+        f.write("kst\t1\n")
+    progs = [("pdftotext -v", ["pdftotext", "-v"], None)]
+    if built("extractors/kst-extract"):
+        progs.append(("kst-extract --version", [built("extractors/kst-extract"), "--version"], None))
+    for s in STAGES:
+        if built(s):
+            progs.append((os.path.basename(s) + " (empty stream)", [built(s)], empty))
+    if built("bin/kst2xml"):
+        progs.append(("kst2xml --version", [built("bin/kst2xml"), "--version"], None))
+    say("== Start-up cost of each program (CPU ms, median of %d runs)" % max(runs, 9))
+    for name, argv, inp in progs:
+        cpus = []
+        for _ in range(max(runs, 9)):
+            if inp:
+                with open(inp, "rb") as f:
+                    cpus.append(measure(argv, stdin=f)[0])
+            else:
+                cpus.append(measure(argv)[0])
+        say("%-34s %8.2f" % (name, 1000 * statistics.median(cpus)))
 
 
 def stage_costs(pdfs, runs, tmp):
@@ -294,6 +355,9 @@ def targets(results, ours, scale, counts):
     if "pdfminer.six" in results:
         r = results["pdfminer.six"][0] / mine[0] if mine[0] else 0
         line(">= 20 x faster than pdfminer.six", r >= 20, "%.1f x" % r)
+    if "pdfminer.six, one process" in results:
+        r = results["pdfminer.six, one process"][0] / mine[0] if mine[0] else 0
+        say("        (pdfminer.six with its Python start-up paid once for all documents: %.1f x)" % r)
     if scale:
         lo, hi = counts[1] if len(counts) > 1 else counts[0], counts[-1]
         per_lo = scale[(lo, 1)][1] / lo
@@ -338,6 +402,8 @@ def main(argv):
         results, ours = compare(pdfs, pages, runs)
         say()
         stage_costs(pdfs, runs, tmp)
+        say()
+        startup_costs(runs, tmp)
         say()
         counts = [n for n in (1, 10, 100, 1000) if n <= max_docs]
         scale = scaling(pdfs, counts, tmp)
