@@ -137,6 +137,7 @@ size=$(wc -c <"$MOTIE")
 head -c $((size * 9 / 10)) "$MOTIE" >"$TMP/ninety.pdf"
 "$EXTRACT" "$TMP/ninety.pdf" >"$TMP/ninety.kst" 2>"$TMP/err"
 check_eq "90% of a motion: exit 0" "$?" 0
+check_eq "90% of a motion: poppler's complaints kept off stderr" "$(wc -c <"$TMP/err" | tr -d ' ')" 0
 check_contains "90% of a motion: text recovered" "$TMP/ninety.kst" "constaterende dat diverse"
 check_contains "90% of a motion: truncation warned" "$TMP/ninety.kst" "$(printf 'warn\textract-truncated\t')"
 
