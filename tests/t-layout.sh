@@ -26,6 +26,13 @@ check_status "malformed line record is a stream error" 9 "$LAYOUT" "$TMP/bad.st"
 check_eq "no partial output on a stream error" "$(wc -c < "$TMP/bad.out" | tr -d ' ')" 0
 printf 'kst\t1\npage\t1\t595\t842\nline\t1\t1\t1\t2\t2\t2\t9\t-\tF\tx\nrun\t0\t9\t1\t1\t-\tF\n' > "$TMP/run.st"
 check_status "run outside its line is a stream error" 9 "$LAYOUT" "$TMP/run.st"
+printf 'kst\t1\npage\t2\t595\t842\npage\t1\t595\t842\n' > "$TMP/order.st"
+check_status "pages out of order are a stream error" 9 "$LAYOUT" "$TMP/order.st"
+# hostile: 20 000 pieces on one row and one text repeated in every zone
+awk 'BEGIN { print "kst\t1"; for (p = 1; p <= 3; p++) print "page\t" p "\t595\t842";
+	for (i = 0; i < 20000; i++) print "line\t1\t100\t5\t500\t14\t12\t9\t-\tF\tsame text";
+	for (i = 0; i < 5000; i++) print "line\t" (i % 3 + 1) "\t100\t" (800 + i % 30) "\t500\t" (809 + i % 30) "\t807\t9\t-\tF\tvoet " i }' > "$TMP/big.st"
+check "20 000 lines on one row and 5 000 footers finish in 10 s" timeout 10 "$LAYOUT" "$TMP/big.st"
 printf 'kst\t1\nsource\t1\t0\tx\ty\nmystery\tkeep me\n' > "$TMP/pass.st"
 "$LAYOUT" < "$TMP/pass.st" > "$TMP/pass.out" 2>&1
 check_eq "unknown records pass through unchanged" "$(cat "$TMP/pass.out")" "$(cat "$TMP/pass.st")"

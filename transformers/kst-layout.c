@@ -53,6 +53,7 @@ struct line {
 
 struct page {
 	int n;
+	size_t lo, hi;		/* its lines: L[lo..hi) once sorted */
 	double w, h;
 	double left, right;	/* body column edges */
 	int justified;		/* most body lines end flush right */
@@ -120,14 +121,22 @@ style_of(const char *s)
 	return st;
 }
 
+/* Pages come in increasing order (add_page checks), so a binary search. */
 static struct page *
 page_of(int n)
 {
-	size_t i;
+	size_t lo = 0, hi = nP;
 
-	for (i = 0; i < nP; i++)
-		if (P[i].n == n)
-			return &P[i];
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (P[mid].n == n)
+			return &P[mid];
+		if (P[mid].n < n)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 
@@ -191,6 +200,9 @@ add_page(struct reader *r)
 	p = &P[nP++];
 	memset(p, 0, sizeof *p);
 	p->n = (int)rec_long(r, 1);
+	if (nP > 1 && p->n <= P[nP - 2].n)
+		reader_fail(r, "page %d after page %d: pages must increase",
+		    p->n, P[nP - 2].n);
 	p->w = rec_double(r, 2);
 	p->h = rec_double(r, 3);
 }
@@ -356,6 +368,21 @@ prepend_marker(struct line *m, struct line *t)
 }
 
 static void
+page_ranges(void)
+{
+	size_t i = 0, pi;
+
+	for (pi = 0; pi < nP; pi++) {
+		while (i < nL && L[i].page < P[pi].n)
+			i++;
+		P[pi].lo = i;
+		while (i < nL && L[i].page == P[pi].n)
+			i++;
+		P[pi].hi = i;
+	}
+}
+
+static void
 merge_rows(void)
 {
 	size_t i, j;
@@ -363,16 +390,20 @@ merge_rows(void)
 	if (nL == 0)
 		return;
 	qsort(L, nL, sizeof *L, by_position);
+	page_ranges();
 	for (i = 0; i < nL; i++) {
 		struct line *a = &L[i];
 
 		if (a->dead)
 			continue;
-		for (j = i + 1; j < nL && L[j].page == a->page; j++) {
+		/* a row has a handful of pieces: look 64 lines ahead at most */
+		for (j = i + 1; j < nL && j < i + 64 && L[j].page == a->page; j++) {
 			struct line *b = &L[j];
 			double gap = b->x0 - a->x1;
 			double big = fmax(a->size, b->size);
 
+			if (b->base - a->base > 3 * big)
+				break;	/* sorted by baseline: no more on this row */
 			if (b->dead || b->y0 > a->y1 + big)
 				continue;
 			if (overlap(a, b) < 0.4 || gap < -2 || gap > 4 * big)
@@ -404,24 +435,25 @@ measure(void)
 	double best = 0, *sz, *gaps;
 	size_t i, n = 0, ng = 0, k;
 
-	sz = kst_xmalloc((nL + 1) * sizeof *sz);
+	/* pairs (size, characters), sorted by size, summed per size */
+	sz = kst_xmalloc((2 * nL + 2) * sizeof *sz);
 	gaps = kst_xmalloc((nL + 1) * sizeof *gaps);
 	for (i = 0; i < nL; i++)
-		if (!L[i].dead)
-			sz[n++] = floor(L[i].size * 2 + 0.5) / 2;
-	qsort(sz, n, sizeof *sz, by_double);
-	for (i = 0; i < n; ) {
-		size_t chars = 0, j;
-
-		for (j = 0; j < nL; j++)
-			if (!L[j].dead && floor(L[j].size * 2 + 0.5) / 2 == sz[i])
-				chars += L[j].text.len;
-		if ((double)chars > best) {
-			best = (double)chars;
-			body_size = sz[i];
+		if (!L[i].dead) {
+			sz[2 * n] = floor(L[i].size * 2 + 0.5) / 2;
+			sz[2 * n + 1] = (double)L[i].text.len;
+			n++;
 		}
-		for (k = i; k < n && sz[k] == sz[i]; k++)
-			;
+	qsort(sz, n, 2 * sizeof *sz, by_double);
+	for (i = 0; i < n; ) {
+		double chars = 0;
+
+		for (k = i; k < n && sz[2 * k] == sz[2 * i]; k++)
+			chars += sz[2 * k + 1];
+		if (chars > best) {
+			best = chars;
+			body_size = sz[2 * i];
+		}
 		i = k;
 	}
 	/* Pitch: the most common baseline step between body-size lines. */
@@ -457,7 +489,7 @@ page_edges(void)
 		double p80;
 
 		n = flush = 0;
-		for (i = 0; i < nL; i++) {
+		for (i = p->lo; i < p->hi; i++) {
 			const struct line *l = &L[i];
 
 			if (l->dead || l->page != p->n || l->col != COL_BODY ||
@@ -592,15 +624,56 @@ set_furn(struct line *l, const char *why)
 	l->why = why;
 }
 
+struct zkey {
+	int zone, page;
+	char *key;
+	size_t line;
+};
+
+static int
+by_zkey(const void *a, const void *b)
+{
+	const struct zkey *x = a, *y = b;
+	int c;
+
+	if (x->zone != y->zone)
+		return x->zone - y->zone;
+	if ((c = strcmp(x->key, y->key)) != 0)
+		return c;
+	if (x->page != y->page)
+		return x->page < y->page ? -1 : 1;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/* Does member g of the group zk[i..j) of equal texts recur on another
+ * page within 24 pt of its height? Large groups only count pages. */
+static int
+recurs(const struct zkey *zk, size_t i, size_t j, size_t g)
+{
+	size_t h;
+
+	if (j - i > 64)		/* sorted by page within the group */
+		return zk[i].page != zk[j - 1].page;
+	for (h = i; h < j; h++)
+		if (zk[h].page != zk[g].page &&
+		    fabs(L[zk[h].line].y0 - L[zk[g].line].y0) <= 24)
+			return 1;
+	return 0;
+}
+
+/* Page numbers and publication footers by their look; then lines of the
+ * top or bottom zone whose text, numbers aside, recurs in the same zone on
+ * another page: sorted by (zone, text) so that equal ones sit together. */
 static void
 repeated_furniture(void)
 {
-	struct buf ka = BUF_INIT, kb = BUF_INIT;
-	size_t i, j;
+	struct zkey *zk = kst_xmalloc((nL + 1) * sizeof *zk);
+	struct buf k = BUF_INIT;
+	size_t i, j, n = 0, g;
 
 	for (i = 0; i < nL; i++) {
 		struct line *a = &L[i];
-		int za = a->dead ? 0 : zone(a), pages = 1, lastpage = a->page;
+		int za = a->dead ? 0 : zone(a);
 
 		if (za == 0)
 			continue;
@@ -612,26 +685,34 @@ repeated_furniture(void)
 			set_furn(a, "running-footer");
 			continue;
 		}
-		furniture_key(a, &ka);
-		if (ka.len == 0)
+		furniture_key(a, &k);
+		if (k.len == 0)
 			continue;
-		for (j = 0; j < nL; j++) {
-			struct line *b = &L[j];
-
-			if (b->dead || b->page == a->page || b->page == lastpage ||
-			    zone(b) != za || fabs(b->y0 - a->y0) > 24)
-				continue;
-			furniture_key(b, &kb);
-			if (strcmp(ka.s, kb.s) == 0) {
-				pages++;
-				lastpage = b->page;
-			}
+		if (k.len < 12) {	/* "Antwoord 3" is not "Antwoord 8" */
+			buf_clear(&k);
+			buf_adds(&k, a->text.s);
 		}
-		if (pages >= 2)
-			set_furn(a, za == 1 ? "running-header" : "running-footer");
+		zk[n].zone = za;
+		zk[n].page = a->page;
+		zk[n].line = i;
+		zk[n].key = buf_detach(&k);
+		n++;
 	}
-	buf_free(&ka);
-	buf_free(&kb);
+	if (n)
+		qsort(zk, n, sizeof *zk, by_zkey);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && zk[j].zone == zk[i].zone &&
+		    strcmp(zk[j].key, zk[i].key) == 0; j++)
+			;
+		for (g = i; g < j; g++)
+			if (recurs(zk, i, j, g))
+				set_furn(&L[zk[g].line], zk[g].zone == 1 ?
+				    "running-header" : "running-footer");
+	}
+	for (i = 0; i < n; i++)
+		free(zk[i].key);
+	free(zk);
+	buf_free(&k);
 }
 
 /* Side columns: the ministry letter's sender column on the right, and
@@ -653,6 +734,24 @@ side_columns(void)
  * beside a margin label), the letter head above the end of the sender
  * column. Everything above the lowest such line is head, plus the lines
  * that follow it at line pitch. */
+/* Is there a margin-column line on the row of line i ("Nr. 143")? Lines
+ * are sorted by baseline, so only neighbours need looking at. */
+static int
+beside_margin_label(const struct page *p, size_t i)
+{
+	size_t j;
+
+	for (j = i; j-- > p->lo && L[i].base - L[j].base < 20; )
+		if (!L[j].dead && L[j].col == COL_LEFT &&
+		    fabs(L[j].base - L[i].base) < 2)
+			return 1;
+	for (j = i + 1; j < p->hi && L[j].base - L[i].base < 20; j++)
+		if (!L[j].dead && L[j].col == COL_LEFT &&
+		    fabs(L[j].base - L[i].base) < 2)
+			return 1;
+	return 0;
+}
+
 static void
 page_head(void)
 {
@@ -660,11 +759,11 @@ page_head(void)
 	double yh = -1;
 	const struct line *prev = NULL;
 	int xpp = 0;
-	size_t i, j, last = 0;
+	size_t i, last = 0;
 
 	if (p == NULL)
 		return;
-	for (i = 0; i < nL; i++) {
+	for (i = p->lo; i < p->hi; i++) {
 		struct line *l = &L[i];
 
 		if (l->dead || l->page != p->n || l->y1 > 0.5 * p->h)
@@ -681,21 +780,16 @@ page_head(void)
 			xpp = 1;
 			continue;
 		}
-		for (j = 0; j < nL; j++) {
-			struct line *m = &L[j];
-
-			if (!m->dead && m->page == l->page && m->col == COL_LEFT &&
-			    fabs(m->base - l->base) < 2 && (l->style & ST_B)) {
-				if (l->y1 > yh)
-					yh = l->y1;
-				xpp = 1;
-			}
+		if ((l->style & ST_B) && beside_margin_label(p, i)) {
+			if (l->y1 > yh)
+				yh = l->y1;
+			xpp = 1;
 		}
 	}
 	if (yh < 0)
 		return;
 	/* extend by the lines that follow at line pitch */
-	for (i = 0; i < nL; i++) {
+	for (i = p->lo; i < p->hi; i++) {
 		struct line *l = &L[i];
 
 		if (l->dead || l->page != p->n || l->role != R_BODY)
@@ -714,7 +808,7 @@ page_head(void)
 		if (l->y0 >= yh - 1 && l->col == COL_BODY)
 			break;
 	}
-	for (i = 0; i < nL; i++) {
+	for (i = p->lo; i < p->hi; i++) {
 		struct line *l = &L[i];
 
 		if (l->dead || l->page != p->n || l->y0 > yh - 1)
@@ -774,14 +868,14 @@ footnotes(void)
 	int had_notes = 0;
 
 	for (pi = 0; pi < nP; pi++) {
-		size_t top = SIZE_MAX, below;
+		size_t top = SIZE_MAX, above;
 		int mk, v;
 
 		/* the run of small lines at the foot of the page */
-		for (i = nL; i-- > 0; ) {
+		for (i = P[pi].hi; i-- > P[pi].lo; ) {
 			struct line *l = &L[i];
 
-			if (l->dead || l->page != P[pi].n || l->role != R_BODY)
+			if (l->dead || l->role != R_BODY)
 				continue;
 			if (l->size >= 0.93 * body_size)
 				break;
@@ -789,24 +883,24 @@ footnotes(void)
 		}
 		if (top == SIZE_MAX)
 			continue;
-		for (i = top, v = 0; i < nL && !v; i++)
-			if (!L[i].dead && L[i].page == P[pi].n)
+		for (i = top, v = 0; i < P[pi].hi && !v; i++)
+			if (!L[i].dead)
 				v = note_number(&L[i], &mk);
 		if (v == 0 && !(had_notes && pi > 0 && P[pi - 1].n == P[pi].n - 1))
 			continue;
 		/* the body line above must be clearly above */
-		for (below = top; below-- > 0; ) {
-			if (!L[below].dead && L[below].page == P[pi].n &&
-			    L[below].role == R_BODY)
+		above = SIZE_MAX;
+		for (i = top; i-- > P[pi].lo; )
+			if (!L[i].dead && L[i].role == R_BODY) {
+				above = i;
 				break;
-		}
-		if (below != SIZE_MAX && L[below].page == P[pi].n &&
-		    L[top].base - L[below].base < 1.3 * pitch)
+			}
+		if (above != SIZE_MAX && L[top].base - L[above].base < 1.3 * pitch)
 			continue;
-		for (i = top; i < nL; i++) {
+		for (i = top; i < P[pi].hi; i++) {
 			struct line *l = &L[i];
 
-			if (l->dead || l->page != P[pi].n || l->role != R_BODY)
+			if (l->dead || l->role != R_BODY)
 				continue;
 			l->role = R_NOTE;
 		}
@@ -1043,15 +1137,16 @@ furniture_blocks(int page, int top, struct block **pending, size_t *npend)
 {
 	struct block *open[3] = { NULL, NULL, NULL };
 	size_t last[3] = { 0, 0, 0 }, i;
+	const struct page *pg = page_of(page);
 
-	for (i = 0; i < nL; i++) {
+	for (i = pg->lo; i < pg->hi; i++) {
 		struct line *l = &L[i];
 		struct block *cur;
 		int is_top;
 
 		if (l->dead || l->page != page || l->role != R_FURN)
 			continue;
-		is_top = l->y1 < 0.5 * page_of(page)->h;
+		is_top = l->y1 < 0.5 * pg->h;
 		if (is_top != top)
 			continue;
 		cur = open[l->col];
@@ -1099,7 +1194,7 @@ segment(void)
 				order[nord++] = pend[i];
 			npend = 0;
 		}
-		for (i = 0; i < nL; i++) {
+		for (i = P[pi].lo; i < P[pi].hi; i++) {
 			struct line *l = &L[i];
 			char mbuf[32];
 			int numbered;
@@ -1134,7 +1229,7 @@ segment(void)
 		}
 		furniture_blocks(page, 0, pend, &npend);
 		/* footnotes of this page */
-		for (i = 0; i < nL; i++) {
+		for (i = P[pi].lo; i < P[pi].hi; i++) {
 			struct line *l = &L[i];
 			int v;
 
