@@ -152,6 +152,19 @@ if layout_pdf "$CORPUS/letters/kamerbrief-2011-03-01-draagmoederschap.pdf" "$L1"
 	check_eq "letter: signature is one block, a line a signatory line" \
 	    "$(kind "$L1" ondertekening)" 'De Staatssecretaris van Veiligheid en Justitie,\nF. Teeven'
 	check_contains "letter: keeps 'wet- en regelgeving'" "$L1" "wet- en regelgeving"
+	emph=$(python3 - "$L1" <<'EOF'
+import sys
+blocks = {}
+for ln in open(sys.argv[1], encoding="utf-8"):
+    f = ln.rstrip("\n").split("\t")
+    if f[0] == "block":
+        blocks[f[1]] = f[5].encode()
+    elif f[0] == "tag" and f[4] == "nadruk":
+        print(f[5] + ":" + blocks[f[1]][int(f[2]):int(f[3])].decode())
+EOF
+)
+	check_eq "letter: italic titles are nadruk tags (also on a mostly italic line)" "$emph" \
+	    "$(printf 'type=cursief:Draagmoederschap en illegale opneming van kinderen\ntype=cursief:Wet donorgegevens kunstmatige bevruchting')"
 else
 	fail "letter: pipeline failed"
 fi

@@ -1677,6 +1677,40 @@ struct tagrec {
 static struct tagrec *T;
 static size_t nT, capT;
 
+static void
+push_tag(const struct block *b, size_t start, size_t end, int style)
+{
+	struct tagrec t;
+
+	memset(&t, 0, sizeof t);
+	while (start < end && b->text.s[start] == ' ')
+		start++;
+	while (end > start && b->text.s[end - 1] == ' ')
+		end--;
+	if (end <= start)
+		return;
+	t.start = start;
+	t.end = end;
+	t.style = style;
+	if (nT == capT) {
+		capT = capT ? capT * 2 : 64;
+		T = kst_xrealloc(T, capT * sizeof *T);
+	}
+	T[nT++] = t;
+}
+
+static int
+by_start(const void *a, const void *b)
+{
+	const struct tagrec *x = a, *y = b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	if (x->end != y->end)
+		return x->end < y->end ? -1 : 1;
+	return x->sup - y->sup;
+}
+
 /* Appends l's text from byte `from` to b->text, white space collapsed,
  * mapping the line's runs onto block offsets. */
 static void
@@ -1707,6 +1741,23 @@ append_line(struct block *b, const struct line *l, size_t from, size_t upto,
 	}
 	for (i = upto; i <= l->text.len; i++)
 		map[i] = b->text.len;
+	if (tags && l->style && !whole_styled(l)) {
+		/* a line set mostly in italic: the stretches between its
+		 * roman runs are the emphasis */
+		size_t pos = from;
+
+		for (r = 0; r < l->nrun; r++) {
+			const struct run *u = &l->runs[r];
+
+			if (u->start < pos || u->rise > 0.5 ||
+			    (u->style & l->style) == l->style)
+				continue;
+			push_tag(b, map[pos], map[u->start], l->style);
+			pos = u->end;
+		}
+		if (pos < upto)
+			push_tag(b, map[pos], map[upto], l->style);
+	}
 	for (r = 0; tags && r < l->nrun; r++) {
 		const struct run *u = &l->runs[r];
 		struct tagrec t;
@@ -1998,6 +2049,8 @@ emit_tags(FILE *out, const struct block *b, long id)
 		return;
 	}
 	/* merge emphasis runs split only by spaces */
+	if (nT > 1)
+		qsort(T, nT, sizeof *T, by_start);
 	for (t = 0; t < nT; t++) {
 		struct tagrec *x = &T[t];
 		struct buf a = BUF_INIT;
