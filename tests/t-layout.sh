@@ -76,6 +76,11 @@ check_eq "repeated header, footer and page numbers are furniture" \
     "$(furniture "$TMP/st.out" | cut -f1 | sort | uniq -c | awk '{ printf "%s %s,", $1, $2 }')" \
     "2 why=page-number,2 why=running-footer,2 why=running-header,"
 
+printf 'kst\t1\npage\t1\t595\t842\nline\t1\t100\t100\t140\t109\t107\t9\t-\tF\tVraag 1\nline\t1\t100\t110\t300\t119\t118\t9\t-\tF\tKlopt het dat dit zo is?\nline\t1\t100\t140\t140\t149\t147\t9\t-\tF\tAntwoord 1\nline\t1\t100\t150\t200\t159\t158\t9\t-\tF\tJa, dat klopt.\n' > "$TMP/qa.st"
+check_eq "short unpunctuated line on top of a sentence is a kop" \
+    "$("$LAYOUT" "$TMP/qa.st" | awk -F'\t' '$1 == "block" { printf "%s:%s|", $3, $6 }')" \
+    "kop:Vraag 1|al:Klopt het dat dit zo is?|kop:Antwoord 1|al:Ja, dat klopt.|"
+
 # ----------------------------------------------------------------- corpus
 if [ ! -x "$EXTRACT" ] || [ ! -d "$CORPUS/kst" ]; then
 	ok "corpus tests # SKIP no extractor or corpus"

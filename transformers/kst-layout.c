@@ -1856,6 +1856,16 @@ is_dateline(const char *s)
 	    c[2 + n] == '\0' && y > 1800 && islower((unsigned char)mon[0]);
 }
 
+/* A block that reads as a sentence: it ends in a full stop, question or
+ * exclamation mark. */
+static int
+sentence_like(const struct block *b)
+{
+	const char *t = buf_str(&b->text);
+
+	return b->text.len > 0 && strchr(".?!", t[b->text.len - 1]) != NULL;
+}
+
 static void
 classify(void)
 {
@@ -1909,7 +1919,8 @@ classify(void)
 		    !strchr(".,;:?!", lastc) && isupper((unsigned char)t[0]) &&
 		    block_width(b) < 0.6 * colw && b->gap_after > 0 &&
 		    b->gap_after < 1.45 * pitch && i + 1 < nB &&
-		    is_body(&B[i + 1]) && B[i + 1].nline >= 2) {
+		    is_body(&B[i + 1]) && (B[i + 1].nline >= 2 ||
+		    sentence_like(&B[i + 1]))) {
 			b->kind = K_KOP;
 			b->level = 3;
 		}
