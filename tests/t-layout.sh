@@ -81,6 +81,10 @@ check_eq "short unpunctuated line on top of a sentence is a kop" \
     "$("$LAYOUT" "$TMP/qa.st" | awk -F'\t' '$1 == "block" { printf "%s:%s|", $3, $6 }')" \
     "kop:Vraag 1|al:Klopt het dat dit zo is?|kop:Antwoord 1|al:Ja, dat klopt.|"
 
+check_eq "a dash under an unfinished sentence is no list item; unpunctuated items are" \
+    "$("$LAYOUT" "$EXP/layout-dash.in" | awk -F'\t' '$1 == "block" { printf "%s:%s|", $3, substr($6, 1, 12) }')" \
+    "al:De regeling |al:De onderdele|li:voorkomen v|li:signaleren |"
+
 # ----------------------------------------------------------------- corpus
 if [ ! -x "$EXTRACT" ] || [ ! -d "$CORPUS/kst" ]; then
 	ok "corpus tests # SKIP no extractor or corpus"

@@ -1164,6 +1164,24 @@ furniture_blocks(int page, int top, struct block **pending, size_t *npend)
 	}
 }
 
+/* A dash at the start of a line right under a sentence that has not ended
+ * is a parenthetical dash ("Qredits ondersteunt – gesubsidieerd …"), not
+ * a list item; under a list item it is the next item, punctuated or not. */
+static int
+dash_runs_on(const struct line *a, const struct line *b, const char *marker)
+{
+	unsigned char c;
+
+	if (strcmp(marker, "–") != 0 && strcmp(marker, "—") != 0 &&
+	    strcmp(marker, "-") != 0)
+		return 0;
+	if (a->page != b->page || b->base - a->base > 1.45 * line_pitch(a) ||
+	    a->text.len == 0)
+		return 0;
+	c = (unsigned char)a->text.s[a->text.len - 1];
+	return islower(c) || c == ',' || c >= 0x80;
+}
+
 /* Builds B[] in reading order. Furniture and footnotes of a page are held
  * back while a paragraph runs on into the next page, so that the
  * paragraph stays one block. */
@@ -1203,6 +1221,9 @@ segment(void)
 			if (l->dead || l->page != page || l->role != R_BODY)
 				continue;
 			mlen = list_marker(l, mbuf, sizeof mbuf, &numbered);
+			if (mlen && have_last && cur->kind != K_LI &&
+			    dash_runs_on(&L[last], l, mbuf))
+				mlen = 0;
 			if (cur == NULL || !have_last ||
 			    starts_block(cur, &L[last], l, mlen > 0)) {
 				if (cur) {
