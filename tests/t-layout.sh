@@ -83,7 +83,7 @@ check_eq "short unpunctuated line on top of a sentence is a kop" \
 
 check_eq "a dash under an unfinished sentence is no list item; unpunctuated items are" \
     "$("$LAYOUT" "$EXP/layout-dash.in" | awk -F'\t' '$1 == "block" { printf "%s:%s|", $3, substr($6, 1, 12) }')" \
-    "al:De regeling |al:De onderdele|li:voorkomen v|li:signaleren |"
+    "al:De regeling |al:De onderdele|li:voorkomen va|li:signaleren v|"
 
 # ----------------------------------------------------------------- corpus
 if [ ! -x "$EXTRACT" ] || [ ! -d "$CORPUS/kst" ]; then
