@@ -2010,6 +2010,22 @@ list_levels(void)
 	}
 }
 
+/* Lines but no body text: all of it taken for furniture or notes. */
+static void
+body_check(void)
+{
+	size_t i, lines = 0;
+
+	for (i = 0; i < nL; i++)
+		lines += !L[i].dead;
+	for (i = 0; i < nB; i++)
+		if (is_body(&B[i]) && B[i].text.len)
+			return;
+	if (lines)
+		add_warn("layout-empty", "%zu text lines but no body text: "
+		    "everything was taken for page furniture or footnotes", lines);
+}
+
 /* ------------------------------------------------------------- output */
 
 /* Joins the block's lines into its text: one space between lines, none
@@ -2273,6 +2289,7 @@ main(int argc, char *argv[])
 	lookup_dictionary();
 	build_texts();
 	classify();
+	body_check();
 	list_levels();
 
 	stream_header(stdout);
