@@ -35,8 +35,7 @@ CFLAGS_kst-refs      = $(PCRE2_CFLAGS)
 LIBS_kst-refs        = $(PCRE2_LIBS)
 CFLAGS_kst-commit    = $(PCRE2_CFLAGS)
 LIBS_kst-commit      = $(PCRE2_LIBS)
-CFLAGS_kst-layout    = $(PCRE2_CFLAGS)
-LIBS_kst-layout      = $(PCRE2_LIBS) -lm
+LIBS_kst-layout      = -lm
 CFLAGS_kst-meta      = $(PCRE2_CFLAGS)
 LIBS_kst-meta        = $(PCRE2_LIBS)
 # lib/rules.o: the rule-file reader (docs/rules.md); its last-resort rule directory
