@@ -59,10 +59,14 @@ awk -F '\t' '{ for (i = 2; i <= NF; i++) if ($i ~ /=/ && length($i) < 400) print
 		printf '\004noot%s' "$a" >"$seeds/attr/s$i"
 	done
 }
-for f in rules/*.rules transformers/rules/*.rules; do
-	[ -f "$f" ] && cp "$f" "$seeds/rules/"
+find . -name '*.rules' -not -path './out/*' 2>/dev/null | while IFS= read -r f; do
+	cp "$f" "$seeds/rules/$(basename "$f")"
 done
 printf 'rule datum meta\n\tdatum ${d}-${m|month}\n\tmatch (?<d>\\d+) (?<m>\\w+)\n' >"$seeds/rules/hand"
+
+# Tokens of the rule-file syntax (lib/rules.h), so mutations keep its shape.
+printf '%s\n' '"rule "' '"\x09match "' '"\x09"' '"${"' '"}"' '"|"' '"(?<"' '">"' '"# "' \
+	'"month"' '"pad2"' '"meta"' '"tag"' '"\x0A"' >"$out/rules.dict"
 
 # --- build
 harnesses=""
@@ -81,8 +85,11 @@ status=0
 for h in $harnesses; do
 	mkdir -p "$out/corpus-$h"
 	log=$out/$h.log
+	dict=""
+	[ -f "$out/$h.dict" ] && dict="-dict=$out/$h.dict"
 	echo "fuzz: running $h for ${secs}s"
-	"$out/bin/$h" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+	# shellcheck disable=SC2086
+	"$out/bin/$h" $dict -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
 		-max_len=65536 -artifact_prefix="$out/$h-" -print_final_stats=1 \
 		"$out/corpus-$h" "$seeds/$h" >"$log" 2>&1
 	rc=$?
