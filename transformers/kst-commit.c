@@ -1,0 +1,617 @@
+/* kst-commit - tags the sentences in which the government commits itself.
+ *
+ * Reads the stream after kst-meta/kst-notes, passes every record on
+ * unchanged, and adds after each body block (al, li)
+ *
+ *	tag BLOCK START END toezegging|nakoming ATTRS commit:RULE
+ *
+ * spanning one whole sentence: a new promise to the Kamer (toezegging) or
+ * the fulfilment of an earlier one (nakoming). This program only splits
+ * sentences and decides which rule wins; every cue, deadline and veto is a
+ * pattern in transformers/rules/commitments.rules (docs/rules.md). */
+#include "kst.h"
+#include "rules.h"
+#include "stream.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MAXUSER 16
+
+struct span {
+	size_t start, end;
+};
+
+/* The body block being read: its tags follow it, so it is judged when the
+ * next record that is not one of its tags arrives. */
+struct pending {
+	int active;
+	char *id;
+	char *text;
+	size_t len;
+	struct span *ref;	/* nootref markers, left out of what rules see */
+	size_t nref;
+};
+
+struct ctx {
+	struct ruleset rs;
+	char *functie;		/* of the first signatory: who "ik" is */
+	struct pending blk;
+	FILE *out;
+};
+
+static void
+usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+	    "usage: kst-commit [-r RULES]... [FILE|-]\n"
+	    "Adds toezegging/nakoming tags (commitments and their fulfilment)\n"
+	    "to a kst stream. -r adds a rule file, tried before the built-in\n"
+	    "commitments.rules (see kst-commit(1), docs/rules.md).\n");
+	exit(status);
+}
+
+/* ---------------------------------------------------------------- sentences */
+
+/* Words that end in a full stop without ending a sentence. */
+static const char *abbrev[] = {
+	"nr", "nrs", "art", "artt", "o.a", "bijv", "e.d", "dhr", "mw", "mevr",
+	"jl", "blz", "p", "pp", "ca", "incl", "excl", "resp", "e.a", "vs",
+	"prof", "dr", "mr", "ir", "drs", "ing", "stb", "stcrt", "zgn", "evt",
+	"vgl", "al", "et", "et.al", "al", "a.s", "d.d", "t.a.v", "i.v.m",
+	"m.b.t", "n.a.v", "i.p.v", "c.q", "d.w.z", "z.s.m", "m.i.v", "o.b.v",
+	"mln", "mld", "mrd", "enz", "jan", "feb", "mrt", "apr", "jun", "jul",
+	"aug", "sep", "sept", "okt", "nov", "dec", "min", "kamerst", "hand",
+	"bijl", "hfdst", "par", "lid", "sub", "i.c", "m.n", "t.z.t", "z.g",
+	"red", "zie", "nl", "st", "no", NULL
+};
+
+static int
+is_letter_byte(unsigned char c)
+{
+	return isalpha(c) || c >= 0x80;
+}
+
+/* Whether the word before the full stop at text[dot] is an abbreviation or
+ * an initial ("P. Blokhuis", "I.K. van Engelshoven"). */
+static int
+abbreviation_before(const char *text, size_t dot)
+{
+	size_t i = dot, n;
+	char word[16];
+	int k;
+
+	while (i > 0 && (is_letter_byte((unsigned char)text[i - 1]) ||
+	    text[i - 1] == '.'))
+		i--;
+	n = dot - i;
+	if (n == 0)
+		return 0;
+	if (n == 1 && isupper((unsigned char)text[i]))
+		return 1;	/* an initial */
+	if (n >= sizeof word)
+		return 0;
+	memcpy(word, text + i, n);
+	word[n] = '\0';
+	for (k = 0; word[k]; k++)
+		word[k] = (char)tolower((unsigned char)word[k]);
+	for (k = 0; abbrev[k]; k++)
+		if (strcmp(word, abbrev[k]) == 0)
+			return 1;
+	/* "I.K", "A.B.C": initials joined by stops */
+	for (k = 0; k + 1 < (int)n; k += 2)
+		if (!isupper((unsigned char)word[k]) || text[i + k + 1] != '.')
+			return 0;
+	return (n % 2) == 1 && isupper((unsigned char)text[i + n - 1]);
+}
+
+static int
+is_space_at(const char *s, size_t len, size_t i, size_t *w)
+{
+	unsigned char c = (unsigned char)s[i];
+
+	*w = 1;
+	if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+		return 1;
+	if (i + 1 < len && c == 0xc2 && (unsigned char)s[i + 1] == 0xa0) {
+		*w = 2;		/* no-break space */
+		return 1;
+	}
+	return 0;
+}
+
+/* Whether a sentence can start at s[i]: a capital, or an opening quote or
+ * parenthesis. A number or lower-case word after a stop is no new sentence
+ * ("nr. 45", "2017–2018. in"). */
+static int
+sentence_start(const char *s, size_t len, size_t i)
+{
+	unsigned char c = (unsigned char)s[i], d;
+
+	if (isupper(c) || c == '(' || c == '"' || c == '\'')
+		return 1;
+	if (i + 1 >= len)
+		return 0;
+	d = (unsigned char)s[i + 1];
+	if (c == 0xc3 && d >= 0x80 && d <= 0x9e)
+		return 1;	/* À..Þ */
+	if (c == 0xc2 && d == 0xab)
+		return 1;	/* « */
+	if (c == 0xe2 && i + 2 < len && d == 0x80 &&
+	    ((unsigned char)s[i + 2] == 0x98 || (unsigned char)s[i + 2] == 0x9c))
+		return 1;	/* ‘ “ */
+	return 0;
+}
+
+/* Bytes of closing quotes and parentheses at s[i], or 0. */
+static size_t
+closer_at(const char *s, size_t len, size_t i)
+{
+	unsigned char c = (unsigned char)s[i];
+
+	if (c == ')' || c == '"' || c == '\'')
+		return 1;
+	if (c == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] == 0xbb)
+		return 2;	/* » */
+	if (c == 0xe2 && i + 2 < len && (unsigned char)s[i + 1] == 0x80 &&
+	    ((unsigned char)s[i + 2] == 0x99 || (unsigned char)s[i + 2] == 0x9d))
+		return 3;	/* ’ ” */
+	return 0;
+}
+
+static const struct span *
+marker_at(const struct pending *b, size_t i)
+{
+	size_t k;
+
+	for (k = 0; k < b->nref; k++)
+		if (b->ref[k].start == i && b->ref[k].end > i)
+			return &b->ref[k];
+	return NULL;
+}
+
+/* If a sentence ends at the terminator s[i], returns 1 and sets *end (just
+ * past the terminator and any closing quotes) and *next (where the next
+ * sentence starts, after a footnote marker and white space). */
+static int
+sentence_end(const struct pending *b, size_t i, size_t *end, size_t *next)
+{
+	const char *s = b->text;
+	size_t len = b->len, j, w, n, digits = 0;
+	const struct span *m;
+
+	if (s[i] == '.' && abbreviation_before(s, i))
+		return 0;
+	j = i + 1;
+	while (j < len && (n = closer_at(s, len, j)) > 0)
+		j += n;
+	*end = j;
+	if ((m = marker_at(b, j)) != NULL)
+		j = m->end;
+	else
+		while (j < len && isdigit((unsigned char)s[j]) && digits < 3)
+			j++, digits++;	/* a marker glued to the stop: "schap.1 Het" */
+	if (j >= len)
+		return 1;
+	if (!is_space_at(s, len, j, &w))
+		return 0;
+	while (j < len && is_space_at(s, len, j, &w))
+		j += w;
+	if (j >= len)
+		return 1;
+	if (!sentence_start(s, len, j))
+		return 0;
+	*next = j;
+	return 1;
+}
+
+/* ---------------------------------------------------------------- rules */
+
+/* The sentence as rules see it: footnote markers left out, line breaks and
+ * no-break spaces as plain spaces. */
+static void
+clean_sentence(const struct pending *b, size_t start, size_t end,
+    struct buf *out)
+{
+	size_t i = start, w;
+	const struct span *m;
+
+	buf_clear(out);
+	while (i < end) {
+		if ((m = marker_at(b, i)) != NULL && m->end <= end) {
+			i = m->end;
+			continue;
+		}
+		if (is_space_at(b->text, b->len, i, &w)) {
+			buf_addc(out, ' ');
+			i += w;
+			continue;
+		}
+		buf_addc(out, b->text[i++]);
+	}
+	utf8_repair(out);
+}
+
+static int
+matches(struct ruleset *rs, struct rule *r, const char *s, size_t len)
+{
+	size_t off = 0, start, end;
+
+	return rule_next(rs, r, s, len, &off, &start, &end) == 1;
+}
+
+static int
+any_kind_matches(struct ruleset *rs, const char *kind, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < rs->n; i++)
+		if (strcmp(rs->rule[i].kind, kind) == 0 &&
+		    matches(rs, &rs->rule[i], s, len))
+			return 1;
+	return 0;
+}
+
+static int
+first_person(const char *who)
+{
+	return strcasecmp(who, "ik") == 0 || strcasecmp(who, "wij") == 0 ||
+	    strcasecmp(who, "we") == 0;
+}
+
+/* The actor as the tag says it: "ik" is the signatory's functie. */
+static void
+resolve_actor(const struct ctx *c, const char *who, struct buf *out)
+{
+	buf_clear(out);
+	if (!first_person(who) || c->functie == NULL) {
+		buf_adds(out, who);
+		return;
+	}
+	if (strncmp(c->functie, "De ", 3) == 0)
+		buf_printf(out, "de %s", c->functie + 3);
+	else
+		buf_printf(out, "de %s", c->functie);
+}
+
+/* The first termijn rule for this kind that matches: sets termijn and datum. */
+static int
+find_termijn(struct ctx *c, const char *kind, const char *s, size_t len,
+    struct buf *termijn, struct buf *datum)
+{
+	struct ruleset *rs = &c->rs;
+	size_t i, off, start, end;
+
+	for (i = 0; i < rs->n; i++) {
+		struct rule *r = &rs->rule[i];
+		const struct rule_attr *voor = rule_attr(r, "voor");
+		const struct rule_attr *ta = rule_attr(r, "termijn");
+		const struct rule_attr *da = rule_attr(r, "datum");
+
+		if (strcmp(r->kind, "termijn") != 0)
+			continue;
+		if (voor && strstr(voor->text, kind) == NULL)
+			continue;
+		off = 0;
+		while (rule_next(rs, r, s, len, &off, &start, &end) == 1) {
+			buf_clear(termijn);
+			buf_clear(datum);
+			if (ta ? rule_expand(rs, ta, termijn) < 0 : 0)
+				continue;
+			if (ta == NULL)
+				buf_add(termijn, s + start, end - start);
+			if (da && rule_expand(rs, da, datum) < 0)
+				continue;
+			if (termijn->len)
+				return 1;
+		}
+	}
+	buf_clear(termijn);
+	buf_clear(datum);
+	return 0;
+}
+
+/* Whether the actor counts as the government (first person always does). */
+static int
+is_government(struct ctx *c, const char *who)
+{
+	size_t n = strlen(who);
+
+	return first_person(who) || any_kind_matches(&c->rs, "regering", who, n);
+}
+
+struct verdict {
+	const struct rule *rule;
+	struct buf actor, termijn, datum;
+};
+
+/* Tries the cue rule r on sentence s; fills v when it holds. */
+static int
+try_cue(struct ctx *c, struct rule *r, const char *s, size_t len,
+    struct verdict *v)
+{
+	struct ruleset *rs = &c->rs;
+	const struct rule_attr *aa = rule_attr(r, "actor");
+	const struct rule_attr *need = rule_attr(r, "vereist");
+	struct buf who = BUF_INIT;
+	size_t off = 0, start, end;
+	int ok = 0;
+
+	while (!ok && rule_next(rs, r, s, len, &off, &start, &end) == 1) {
+		buf_clear(&who);
+		if (aa && rule_expand(rs, aa, &who) < 0)
+			continue;
+		if (need && strstr(need->text, "regering") &&
+		    !is_government(c, buf_str(&who)))
+			continue;
+		ok = 1;
+	}
+	if (ok) {
+		find_termijn(c, r->kind, s, len, &v->termijn, &v->datum);
+		if (need && strstr(need->text, "termijn") && v->termijn.len == 0)
+			ok = 0;
+	}
+	if (ok) {
+		v->rule = r;
+		resolve_actor(c, buf_str(&who), &v->actor);
+	}
+	buf_free(&who);
+	return ok;
+}
+
+/* The first cue rule (file order) that holds for the sentence, unless a
+ * "geen" rule vetoes it. */
+static int
+judge(struct ctx *c, const char *s, size_t len, struct verdict *v)
+{
+	size_t i;
+
+	if (any_kind_matches(&c->rs, "geen", s, len))
+		return 0;
+	for (i = 0; i < c->rs.n; i++) {
+		struct rule *r = &c->rs.rule[i];
+
+		if (strcmp(r->kind, "toezegging") != 0 &&
+		    strcmp(r->kind, "nakoming") != 0)
+			continue;
+		if (try_cue(c, r, s, len, v))
+			return 1;
+	}
+	return 0;
+}
+
+static void
+write_tag(struct ctx *c, size_t start, size_t end, const struct verdict *v)
+{
+	struct buf attrs = BUF_INIT, rule = BUF_INIT;
+
+	if (v->actor.len)
+		attr_add(&attrs, "actor", v->actor.s);
+	if (v->termijn.len)
+		attr_add(&attrs, "termijn", v->termijn.s);
+	if (v->datum.len)
+		attr_add(&attrs, "datum", v->datum.s);
+	buf_printf(&rule, "commit:%s", v->rule->name);
+	rec_begin(c->out, "tag");
+	rec_field(c->out, c->blk.id);
+	rec_long_field(c->out, (long)start);
+	rec_long_field(c->out, (long)end);
+	rec_field(c->out, v->rule->kind);
+	rec_field(c->out, attr_field(&attrs));
+	rec_field(c->out, rule.s);
+	rec_end(c->out);
+	buf_free(&attrs);
+	buf_free(&rule);
+}
+
+static void
+judge_sentence(struct ctx *c, size_t start, size_t end, struct buf *clean)
+{
+	struct verdict v;
+
+	while (end > start && (c->blk.text[end - 1] == ' ' ||
+	    c->blk.text[end - 1] == '\n'))
+		end--;
+	if (end <= start)
+		return;
+	memset(&v, 0, sizeof v);
+	clean_sentence(&c->blk, start, end, clean);
+	if (judge(c, buf_str(clean), clean->len, &v))
+		write_tag(c, start, end, &v);
+	buf_free(&v.actor);
+	buf_free(&v.termijn);
+	buf_free(&v.datum);
+}
+
+static size_t
+skip_blanks(const struct pending *b, size_t i)
+{
+	size_t w;
+	const struct span *m;
+
+	while (i < b->len) {
+		if (is_space_at(b->text, b->len, i, &w))
+			i += w;
+		else if ((m = marker_at(b, i)) != NULL)
+			i = m->end;
+		else
+			break;
+	}
+	return i;
+}
+
+static void
+judge_block(struct ctx *c)
+{
+	struct pending *b = &c->blk;
+	struct buf clean = BUF_INIT;
+	size_t i, start, end, next;
+
+	start = skip_blanks(b, 0);
+	for (i = start; i < b->len; i++) {
+		char ch = b->text[i];
+
+		if (ch != '.' && ch != '?' && ch != '!')
+			continue;
+		next = b->len;
+		if (!sentence_end(b, i, &end, &next))
+			continue;
+		judge_sentence(c, start, end, &clean);
+		start = skip_blanks(b, next);
+		i = start > 0 ? start - 1 : 0;
+	}
+	if (start < b->len)
+		judge_sentence(c, start, b->len, &clean);
+	buf_free(&clean);
+}
+
+/* ---------------------------------------------------------------- stream */
+
+static void
+flush_block(struct ctx *c)
+{
+	if (!c->blk.active)
+		return;
+	judge_block(c);
+	free(c->blk.id);
+	free(c->blk.text);
+	free(c->blk.ref);
+	memset(&c->blk, 0, sizeof c->blk);
+}
+
+static void
+open_block(struct ctx *c, const struct reader *r)
+{
+	const struct record *rec = &r->rec;
+
+	rec_need(r, 6);
+	if (strcmp(rec->field[2], "al") != 0 && strcmp(rec->field[2], "li") != 0)
+		return;
+	c->blk.active = 1;
+	c->blk.id = kst_xstrdup(rec->field[1]);
+	c->blk.len = rec->len[5];
+	c->blk.text = kst_xmalloc(c->blk.len + 1);
+	memcpy(c->blk.text, rec->field[5], c->blk.len + 1);
+}
+
+/* A tag of the pending block: nootref markers are kept. */
+static int
+take_tag(struct ctx *c, const struct reader *r)
+{
+	const struct record *rec = &r->rec;
+	long start, end;
+
+	if (!c->blk.active || rec->nfield < 5 ||
+	    strcmp(rec->field[1], c->blk.id) != 0)
+		return 0;
+	if (strcmp(rec->field[4], "nootref") != 0)
+		return 1;
+	start = rec_long(r, 2);
+	end = rec_long(r, 3);
+	if (start < 0 || end < start || (size_t)end > c->blk.len)
+		return 1;	/* a broken tag is kst-xml's to report */
+	c->blk.ref = kst_xrealloc(c->blk.ref, (c->blk.nref + 1) * sizeof(struct span));
+	c->blk.ref[c->blk.nref].start = (size_t)start;
+	c->blk.ref[c->blk.nref].end = (size_t)end;
+	c->blk.nref++;
+	return 1;
+}
+
+static void
+take_meta(struct ctx *c, const struct reader *r)
+{
+	struct buf f = BUF_INIT;
+
+	if (r->rec.nfield < 4 || strcmp(r->rec.field[1], "ondertekenaar") != 0 ||
+	    c->functie != NULL)
+		return;
+	if (attr_get(r->rec.field[2], "functie", &f) && f.len)
+		c->functie = buf_detach(&f);
+	buf_free(&f);
+}
+
+static void
+run(struct ctx *c, struct reader *r)
+{
+	while (reader_next(r)) {
+		const struct record *rec = &r->rec;
+
+		if (rec_is(rec, "kst"))
+			continue;	/* the header is written once, by us */
+		if (!(rec_is(rec, "tag") && take_tag(c, r)))
+			flush_block(c);
+		if (rec_is(rec, "meta"))
+			take_meta(c, r);
+		rec_write(c->out, rec);
+		if (rec_is(rec, "block"))
+			open_block(c, r);
+	}
+	flush_block(c);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *user[MAXUSER], *path = "-";
+	char *outbuf = NULL;
+	size_t nuser = 0, outlen = 0, i;
+	struct reader r;
+	struct ctx c;
+	FILE *in = stdin;
+	int argi;
+
+	kst_setprog(argv[0]);
+	for (argi = 1; argi < argc; argi++) {
+		if (strcmp(argv[argi], "--help") == 0 || strcmp(argv[argi], "-h") == 0)
+			usage(KST_OK);
+		if (strcmp(argv[argi], "--version") == 0) {
+			printf("kst-commit %s\n", KST_VERSION);
+			return KST_OK;
+		}
+		if (strcmp(argv[argi], "-r") == 0) {
+			if (++argi == argc || nuser == MAXUSER)
+				usage(KST_EUSAGE);
+			user[nuser++] = argv[argi];
+			continue;
+		}
+		if (argv[argi][0] == '-' && argv[argi][1] != '\0')
+			usage(KST_EUSAGE);
+		break;
+	}
+	if (argc - argi > 1)
+		usage(KST_EUSAGE);
+	if (argi < argc)
+		path = argv[argi];
+
+	memset(&c, 0, sizeof c);
+	rules_init(&c.rs);
+	for (i = 0; i < nuser; i++)
+		rules_load(&c.rs, user[i]);
+	rules_load_default(&c.rs, "commitments.rules");
+
+	if (strcmp(path, "-") != 0 && (in = fopen(path, "r")) == NULL)
+		kst_die(KST_ENOFILE, "%s: %s", path, strerror(errno));
+	/* Nothing is written until the whole input has been read: a broken
+	 * stream gives no partial output. */
+	if ((c.out = open_memstream(&outbuf, &outlen)) == NULL)
+		kst_die(KST_ELIMIT, "out of memory");
+	reader_init(&r, in, strcmp(path, "-") == 0 ? "<stdin>" : path);
+	stream_header(c.out);
+	run(&c, &r);
+	if (fclose(c.out) != 0)
+		kst_die(KST_ELIMIT, "out of memory");
+	fwrite(outbuf, 1, outlen, stdout);
+	kst_close_stdout();
+
+	free(outbuf);
+	free(c.functie);
+	reader_free(&r);
+	rules_free(&c.rs);
+	if (in != stdin)
+		fclose(in);
+	return KST_OK;
+}
