@@ -347,6 +347,8 @@ resolve(struct cand *c, size_t n)
 {
 	size_t i, j, kept = 0;
 
+	if (n == 0)
+		return 0;	/* c may be NULL, which qsort must not see */
 	qsort(c, n, sizeof(*c), by_preference);
 	for (i = 0; i < n; i++) {
 		int clash = 0;
