@@ -42,6 +42,8 @@ struct ctx {
 	char *functie;		/* of the first signatory: who "ik" is */
 	struct pending blk;
 	FILE *out;
+	const struct rule **gaveup;	/* rules that hit the match limit */
+	size_t ngaveup;
 };
 
 static void
@@ -163,14 +165,34 @@ closer_at(const char *s, size_t len, size_t i)
 	return 0;
 }
 
+static int
+span_cmp(const void *a, const void *b)
+{
+	const struct span *x = a, *y = b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return (x->end > y->end) - (x->end < y->end);
+}
+
+/* The footnote marker starting at byte i, if any (refs sorted by start:
+ * a block may carry many, and this is asked for every byte). */
 static const struct span *
 marker_at(const struct pending *b, size_t i)
 {
-	size_t k;
+	size_t lo = 0, hi = b->nref;
 
-	for (k = 0; k < b->nref; k++)
-		if (b->ref[k].start == i && b->ref[k].end > i)
-			return &b->ref[k];
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (b->ref[mid].start < i)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < b->nref && b->ref[lo].start == i; lo++)
+		if (b->ref[lo].end > i)
+			return &b->ref[lo];
 	return NULL;
 }
 
@@ -236,22 +258,44 @@ clean_sentence(const struct pending *b, size_t start, size_t end,
 	utf8_repair(out);
 }
 
+/* rule_next, but a rule that backtracks too much on a sentence counts as
+ * no match there and is reported once, as a warn record after the block. */
 static int
-matches(struct ruleset *rs, struct rule *r, const char *s, size_t len)
+next_match(struct ctx *c, struct rule *r, const char *s, size_t len,
+    size_t *off, size_t *start, size_t *end)
 {
-	size_t off = 0, start, end;
+	size_t i;
+	int rc = rule_next(&c->rs, r, s, len, off, start, end);
 
-	return rule_next(rs, r, s, len, &off, &start, &end) == 1;
+	if (rc >= 0)
+		return rc;
+	for (i = 0; i < c->ngaveup; i++)
+		if (c->gaveup[i] == r)
+			return 0;
+	c->gaveup = kst_xrealloc(c->gaveup, (c->ngaveup + 1) * sizeof(*c->gaveup));
+	c->gaveup[c->ngaveup++] = r;
+	fprintf(c->out, "warn\tcommit-rule-limit\trule %s (%s:%lu) gave up on "
+	    "a sentence of block %s: the pattern backtracks too much\n",
+	    r->name, r->file, r->line, c->blk.id);
+	return 0;
 }
 
 static int
-any_kind_matches(struct ruleset *rs, const char *kind, const char *s, size_t len)
+matches(struct ctx *c, struct rule *r, const char *s, size_t len)
+{
+	size_t off = 0, start, end;
+
+	return next_match(c, r, s, len, &off, &start, &end) == 1;
+}
+
+static int
+any_kind_matches(struct ctx *c, const char *kind, const char *s, size_t len)
 {
 	size_t i;
 
-	for (i = 0; i < rs->n; i++)
-		if (strcmp(rs->rule[i].kind, kind) == 0 &&
-		    matches(rs, &rs->rule[i], s, len))
+	for (i = 0; i < c->rs.n; i++)
+		if (strcmp(c->rs.rule[i].kind, kind) == 0 &&
+		    matches(c, &c->rs.rule[i], s, len))
 			return 1;
 	return 0;
 }
@@ -297,7 +341,7 @@ find_termijn(struct ctx *c, const char *kind, const char *s, size_t len,
 		if (voor && strstr(voor->text, kind) == NULL)
 			continue;
 		off = 0;
-		while (rule_next(rs, r, s, len, &off, &start, &end) == 1) {
+		while (next_match(c, r, s, len, &off, &start, &end) == 1) {
 			buf_clear(termijn);
 			buf_clear(datum);
 			if (ta ? rule_expand(rs, ta, termijn) < 0 : 0)
@@ -321,7 +365,7 @@ is_government(struct ctx *c, const char *who)
 {
 	size_t n = strlen(who);
 
-	return first_person(who) || any_kind_matches(&c->rs, "regering", who, n);
+	return first_person(who) || any_kind_matches(c, "regering", who, n);
 }
 
 struct verdict {
@@ -341,7 +385,7 @@ try_cue(struct ctx *c, struct rule *r, const char *s, size_t len,
 	size_t off = 0, start, end;
 	int ok = 0;
 
-	while (!ok && rule_next(rs, r, s, len, &off, &start, &end) == 1) {
+	while (!ok && next_match(c, r, s, len, &off, &start, &end) == 1) {
 		buf_clear(&who);
 		if (aa && rule_expand(rs, aa, &who) < 0)
 			continue;
@@ -370,7 +414,7 @@ judge(struct ctx *c, const char *s, size_t len, struct verdict *v)
 {
 	size_t i;
 
-	if (any_kind_matches(&c->rs, "geen", s, len))
+	if (any_kind_matches(c, "geen", s, len))
 		return 0;
 	for (i = 0; i < c->rs.n; i++) {
 		struct rule *r = &c->rs.rule[i];
@@ -451,6 +495,8 @@ judge_block(struct ctx *c)
 	struct buf clean = BUF_INIT;
 	size_t i, start, end, next;
 
+	if (b->nref > 1)
+		qsort(b->ref, b->nref, sizeof(*b->ref), span_cmp);
 	start = skip_blanks(b, 0);
 	for (i = start; i < b->len; i++) {
 		char ch = b->text[i];
@@ -609,6 +655,7 @@ main(int argc, char **argv)
 
 	free(outbuf);
 	free(c.functie);
+	free(c.gaveup);
 	reader_free(&r);
 	rules_free(&c.rs);
 	if (in != stdin)
