@@ -42,6 +42,7 @@ struct ctx {
 	char *functie;		/* of the first signatory: who "ik" is */
 	struct pending blk;
 	FILE *out;
+	struct buf vervolg;	/* the sentence after the one being judged */
 	const struct rule **gaveup;	/* rules that hit the match limit */
 	size_t ngaveup;
 };
@@ -394,6 +395,10 @@ try_cue(struct ctx *c, struct rule *r, const char *s, size_t len,
 			continue;
 		ok = 1;
 	}
+	if (ok && need && strstr(need->text, "vervolg") &&
+	    (c->vervolg.len == 0 ||
+	    !any_kind_matches(c, "vervolg", buf_str(&c->vervolg), c->vervolg.len)))
+		ok = 0;
 	if (ok) {
 		find_termijn(c, r->kind, s, len, &v->termijn, &v->datum);
 		if (need && strstr(need->text, "termijn") && v->termijn.len == 0)
@@ -453,17 +458,11 @@ write_tag(struct ctx *c, size_t start, size_t end, const struct verdict *v)
 }
 
 static void
-judge_sentence(struct ctx *c, size_t start, size_t end, struct buf *clean)
+judge_sentence(struct ctx *c, size_t start, size_t end, const struct buf *clean)
 {
 	struct verdict v;
 
-	while (end > start && (c->blk.text[end - 1] == ' ' ||
-	    c->blk.text[end - 1] == '\n'))
-		end--;
-	if (end <= start)
-		return;
 	memset(&v, 0, sizeof v);
-	clean_sentence(&c->blk, start, end, clean);
 	if (judge(c, buf_str(clean), clean->len, &v))
 		write_tag(c, start, end, &v);
 	buf_free(&v.actor);
@@ -489,14 +488,26 @@ skip_blanks(const struct pending *b, size_t i)
 }
 
 static void
-judge_block(struct ctx *c)
+add_sentence(struct span **v, size_t *n, const struct pending *b,
+    size_t start, size_t end)
 {
-	struct pending *b = &c->blk;
-	struct buf clean = BUF_INIT;
-	size_t i, start, end, next;
+	while (end > start && (b->text[end - 1] == ' ' || b->text[end - 1] == '\n'))
+		end--;
+	if (end <= start)
+		return;
+	*v = kst_xrealloc(*v, (*n + 1) * sizeof(**v));
+	(*v)[*n].start = start;
+	(*v)[*n].end = end;
+	(*n)++;
+}
 
-	if (b->nref > 1)
-		qsort(b->ref, b->nref, sizeof(*b->ref), span_cmp);
+/* The block's sentences, in order. */
+static size_t
+split_sentences(const struct pending *b, struct span **v)
+{
+	size_t i, n = 0, start, end, next;
+
+	*v = NULL;
 	start = skip_blanks(b, 0);
 	for (i = start; i < b->len; i++) {
 		char ch = b->text[i];
@@ -506,13 +517,41 @@ judge_block(struct ctx *c)
 		next = b->len;
 		if (!sentence_end(b, i, &end, &next))
 			continue;
-		judge_sentence(c, start, end, &clean);
+		add_sentence(v, &n, b, start, end);
 		start = skip_blanks(b, next);
 		i = start > 0 ? start - 1 : 0;
 	}
 	if (start < b->len)
-		judge_sentence(c, start, b->len, &clean);
+		add_sentence(v, &n, b, start, b->len);
+	return n;
+}
+
+/* Judges each sentence; the one after it is at hand for rules that need
+ * it ("… heb ik toegezegd …. Met deze brief …"). */
+static void
+judge_block(struct ctx *c)
+{
+	struct pending *b = &c->blk;
+	struct buf clean = BUF_INIT;
+	struct span *sent;
+	size_t k, n;
+
+	if (b->nref > 1)
+		qsort(b->ref, b->nref, sizeof(*b->ref), span_cmp);
+	n = split_sentences(b, &sent);
+	if (n > 0)
+		clean_sentence(b, sent[0].start, sent[0].end, &clean);
+	for (k = 0; k < n; k++) {
+		buf_clear(&c->vervolg);
+		if (k + 1 < n)
+			clean_sentence(b, sent[k + 1].start, sent[k + 1].end, &c->vervolg);
+		judge_sentence(c, sent[k].start, sent[k].end, &clean);
+		/* the next sentence's clean text becomes the current one */
+		buf_clear(&clean);
+		buf_add(&clean, buf_str(&c->vervolg), c->vervolg.len);
+	}
 	buf_free(&clean);
+	free(sent);
 }
 
 /* ---------------------------------------------------------------- stream */
@@ -656,6 +695,7 @@ main(int argc, char **argv)
 	free(outbuf);
 	free(c.functie);
 	free(c.gaveup);
+	buf_free(&c.vervolg);
 	reader_free(&r);
 	rules_free(&c.rs);
 	if (in != stdin)
