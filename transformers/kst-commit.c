@@ -395,6 +395,9 @@ try_cue(struct ctx *c, struct rule *r, const char *s, size_t len,
 			continue;
 		ok = 1;
 	}
+	if (ok && need && strstr(need->text, "toekomst") &&
+	    any_kind_matches(c, "nu", s, len))
+		ok = 0;
 	if (ok && need && strstr(need->text, "vervolg") &&
 	    (c->vervolg.len == 0 ||
 	    !any_kind_matches(c, "vervolg", buf_str(&c->vervolg), c->vervolg.len)))
