@@ -199,23 +199,40 @@ def documents(corpus):
 
 # ---------------------------------------------------------------- conversion
 
+def built_stages(root):
+    """Names of the stages built in root, in chain order."""
+    names = []
+    for s in ["extractors/kst-extract"] + STAGES:
+        if os.access(os.path.join(root, s), os.X_OK):
+            names.append(os.path.basename(s))
+    return names
+
+
 def pipeline(root):
-    """The ways to convert a PDF, best first: bin/kst2xml, then the chain
-    of whichever stages are built. Empty when nothing can make XML."""
+    """The ways to convert a PDF, best first: bin/kst2xml running every
+    built stage (its default chain may lag behind the stages that exist),
+    then the same stages chained here. Empty when nothing can make XML."""
     ways = []
+    names = built_stages(root)
+    if "kst-extract" not in names or "kst-xml" not in names:
+        return ways
     porcelain = os.path.join(root, "bin/kst2xml")
     if os.access(porcelain, os.X_OK):
-        ways.append([[porcelain]])
-    extract = os.path.join(root, "extractors/kst-extract")
-    toxml = os.path.join(root, "transformers/kst-xml")
-    if os.access(extract, os.X_OK) and os.access(toxml, os.X_OK):
-        chain = [[extract]]
-        for s in STAGES:
-            p = os.path.join(root, s)
-            if os.access(p, os.X_OK):
-                chain.append([p])
-        ways.append(chain)
+        ways.append([[porcelain, "--stages", ",".join(names)]])
+    chain = [[os.path.join(root, "extractors/kst-extract")]]
+    for s in STAGES:
+        if os.path.basename(s) in names:
+            chain.append([os.path.join(root, s)])
+    ways.append(chain)
     return ways
+
+
+def describe(ways):
+    if not ways:
+        return "pipeline: none built"
+    return "pipeline: " + " | ".join(" ".join(os.path.basename(a) if i == 0 else a
+                                              for i, a in enumerate(argv))
+                                     for argv in ways[0])
 
 
 def convert_any(ways, pdf, dest):
@@ -651,6 +668,7 @@ def main(argv):
             for n, p, t in documents(opts["--corpus"])]
     if "--check" in flags:
         return 1 if check_floors(rows, opts["--floors"]) else 0
+    print(describe(chain))
     print_table(rows, sys.stdout)
     write_tsv(rows, opts["--tsv"])
     if "--verbose" in flags or "-v" in flags:
