@@ -114,6 +114,9 @@ check_eq "split: footnote marker glued to a year, before the stop" \
 	"[Hiermee kom ik de toezegging na die ik op 5 november 2020 heb gedaan tijdens het VSO 2017–20181 .]"
 check_eq "split: footnote markers after the stop are outside the sentence" \
 	"$(grep '^4	' "$TMP/split.show" | cut -f5)" "[De Kamer wordt in het najaar geïnformeerd over de vervolgstappen.]"
+check_eq "split: initials before a capital, a sentence ending in 'al.'" \
+	"$(grep '^6	' "$TMP/split.show" | cut -f5)" "[Ik zal u informeren.]
+[Ik zal u voor de zomer informeren.]"
 check_eq "split: a sentence over a line break" \
 	"$(grep '^5	' "$TMP/split.show" | cut -f5)" "[Ik zal uw Kamer voor de zomer informeren.]"
 

@@ -65,12 +65,11 @@ static const char *abbrev[] = {
 	"nr", "nrs", "art", "artt", "o.a", "bijv", "e.d", "dhr", "mw", "mevr",
 	"jl", "blz", "p", "pp", "ca", "incl", "excl", "resp", "e.a", "vs",
 	"prof", "dr", "mr", "ir", "drs", "ing", "stb", "stcrt", "zgn", "evt",
-	"vgl", "al", "et", "et.al", "al", "a.s", "d.d", "t.a.v", "i.v.m",
+	"vgl", "et", "et.al", "a.s", "d.d", "t.a.v", "i.v.m",
 	"m.b.t", "n.a.v", "i.p.v", "c.q", "d.w.z", "z.s.m", "m.i.v", "o.b.v",
 	"mln", "mld", "mrd", "enz", "jan", "feb", "mrt", "apr", "jun", "jul",
 	"aug", "sep", "sept", "okt", "nov", "dec", "min", "kamerst", "hand",
-	"bijl", "hfdst", "par", "lid", "sub", "i.c", "m.n", "t.z.t", "z.g",
-	"red", "zie", "nl", "st", "no", NULL
+	"bijl", "hfdst", "i.c", "m.n", "t.z.t", "z.g", "nl", NULL
 };
 
 static int
@@ -107,7 +106,7 @@ abbreviation_before(const char *text, size_t dot)
 			return 1;
 	/* "I.K", "A.B.C": initials joined by stops */
 	for (k = 0; k + 1 < (int)n; k += 2)
-		if (!isupper((unsigned char)word[k]) || text[i + k + 1] != '.')
+		if (!isupper((unsigned char)text[i + k]) || text[i + k + 1] != '.')
 			return 0;
 	return (n % 2) == 1 && isupper((unsigned char)text[i + n - 1]);
 }
