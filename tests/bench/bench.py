@@ -66,17 +66,18 @@ def built(rel):
     return p if os.access(p, os.X_OK) else None
 
 
-def works(porcelain):
+def works(argv):
     """bin/kst2xml converts the first input (it needs every stage built)."""
     pdfs = inputs()
-    return bool(pdfs) and measure([porcelain, pdfs[0]])[3] == 0
+    return bool(pdfs) and measure(argv + [pdfs[0]])[3] == 0
 
 
 def chain_cmd():
     """A shell command template converting "$1" to stdout, or None."""
     porcelain = built("bin/kst2xml")
-    if porcelain and works(porcelain):
-        return [porcelain], "bin/kst2xml"
+    names = [os.path.basename(s) for s in ["extractors/kst-extract"] + STAGES if built(s)]
+    if porcelain and works([porcelain, "--stages", ",".join(names)]):
+        return [porcelain, "--stages", ",".join(names)], "bin/kst2xml"
     extract, toxml = built("extractors/kst-extract"), built("transformers/kst-xml")
     if not (extract and toxml):
         return None, None
@@ -287,6 +288,7 @@ def scaling(pdfs, counts, tmp):
     say("== Scaling: N documents (the set repeated), wall and CPU time, peak RSS of any process")
     porcelain = built("bin/kst2xml") if label == "bin/kst2xml" else None
     batch = porcelain and has_batch(porcelain)
+    say("   %s" % " ".join(os.path.basename(a) if i == 0 else a for i, a in enumerate(ours)))
     say("   driver: %s" % ("kst2xml -o DIR -j N" if batch else "xargs -P N (one %s a document)" % label))
     say("   (median of 3 runs up to 100 documents, one run above; after one warm-up pass)")
     for f in pdfs:
@@ -308,7 +310,7 @@ def scaling(pdfs, counts, tmp):
                     dst = os.path.join(outdir, "in-%05d.pdf" % i)
                     os.symlink(os.path.abspath(src), dst)
                     links.append(dst)
-                argv = [porcelain, "-o", outdir, "-j", str(j)] + links
+                argv = ours + ["-o", outdir, "-j", str(j)] + links
             else:
                 conv = os.path.join(tmp, "convert.sh")
                 with open(conv, "w") as f:
