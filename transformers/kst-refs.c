@@ -60,9 +60,9 @@ struct cand {
 
 struct doc {
 	struct block *block;
-	size_t nblock;
-	struct span *span;
-	size_t nspan;
+	size_t nblock, capblock;
+	struct span *span;	/* sorted by block id once the stream is read */
+	size_t nspan, capspan;
 	struct buf warns;
 	unsigned char *limited;	/* per rule: a limit warning was written */
 };
@@ -76,6 +76,16 @@ usage(int status)
 	    "laws, Staatsblad, ECLI) in a kst stream after kst-notes. -r adds a\n"
 	    "rule file, read before the built-in refs.rules (see kst-refs(1)).\n");
 	exit(status);
+}
+
+/* Room for one more element in an array of *cap, doubling. */
+static void *
+grow(void *p, size_t n, size_t *cap, size_t size)
+{
+	if (n < *cap)
+		return p;
+	*cap = *cap ? 2 * *cap : 16;
+	return kst_xrealloc(p, *cap * size);
 }
 
 static size_t
@@ -92,12 +102,11 @@ static void
 add_block(struct doc *d, const struct reader *r, size_t where)
 {
 	struct block *b;
-	size_t i;
 
 	rec_need(r, 6);
 	if (d->nblock > 0)
 		d->block[d->nblock - 1].groupend = where;
-	d->block = kst_xrealloc(d->block, (d->nblock + 1) * sizeof(*d->block));
+	d->block = grow(d->block, d->nblock, &d->capblock, sizeof(*d->block));
 	b = &d->block[d->nblock++];
 	memset(b, 0, sizeof(*b));
 	b->id = rec_long(r, 1);
@@ -105,9 +114,6 @@ add_block(struct doc *d, const struct reader *r, size_t where)
 	b->furniture = strcmp(r->rec.field[2], "furniture") == 0;
 	b->text = kst_xstrdup(r->rec.field[5]);
 	b->len = r->rec.len[5];
-	for (i = 0; i + 1 < d->nblock; i++)
-		if (d->block[i].id == b->id)
-			b->duplicate = 1;
 }
 
 static void
@@ -120,7 +126,7 @@ add_span(struct doc *d, const struct reader *r)
 	kind = r->rec.field[4];
 	if (strcmp(kind, "nootref") != 0 && strcmp(kind, "noot") != 0)
 		return;
-	d->span = kst_xrealloc(d->span, (d->nspan + 1) * sizeof(*d->span));
+	d->span = grow(d->span, d->nspan, &d->capspan, sizeof(*d->span));
 	s = &d->span[d->nspan++];
 	s->blockid = rec_long(r, 1);
 	s->start = field_offset(r, 2);
@@ -142,32 +148,96 @@ read_stream(struct reader *r, struct doc *d, struct store *st)
 		d->block[d->nblock - 1].groupend = (size_t)ftell(st->fp);
 }
 
+static int
+by_blockid(const void *a, const void *b)
+{
+	const struct span *x = a, *y = b;
+
+	return x->blockid < y->blockid ? -1 : x->blockid > y->blockid;
+}
+
+struct idx {
+	long id;
+	size_t i;
+};
+
+static int
+by_id_then_index(const void *a, const void *b)
+{
+	const struct idx *x = a, *y = b;
+
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* A block id that repeats (a broken or hostile stream) would make tags
+ * ambiguous: only its first block is tagged. Sorting, not comparing every
+ * pair, keeps this fast on any input. */
+static void
+index_doc(struct doc *d)
+{
+	struct idx *ix;
+	size_t i;
+
+	if (d->nspan)
+		qsort(d->span, d->nspan, sizeof(*d->span), by_blockid);
+	if (d->nblock == 0)
+		return;
+	ix = kst_xmalloc(d->nblock * sizeof(*ix));
+	for (i = 0; i < d->nblock; i++) {
+		ix[i].id = d->block[i].id;
+		ix[i].i = i;
+	}
+	qsort(ix, d->nblock, sizeof(*ix), by_id_then_index);
+	for (i = 1; i < d->nblock; i++)
+		if (ix[i].id == ix[i - 1].id)
+			d->block[ix[i].i].duplicate = 1;
+	free(ix);
+}
+
+/* The spans of block id: [*first, *last) of d->span. */
+static void
+spans_of(const struct doc *d, long id, size_t *first, size_t *last)
+{
+	size_t lo = 0, hi = d->nspan;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (d->span[mid].blockid < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*first = lo;
+	while (hi < d->nspan && d->span[hi].blockid == id)
+		hi++;
+	*last = hi;
+}
+
 /* Which bytes of b the rules may see: 1 in mask. A voetnoot block with noot
  * tags: only those; any block: never a nootref marker. */
 static void
 make_mask(const struct doc *d, const struct block *b, unsigned char *mask)
 {
-	size_t i, j;
+	size_t i, j, first, last;
 	int haskeep = 0;
 
-	for (i = 0; i < d->nspan; i++)
-		haskeep |= b->voetnoot && d->span[i].keep &&
-		    d->span[i].blockid == b->id;
+	spans_of(d, b->id, &first, &last);
+	for (i = first; i < last; i++)
+		haskeep |= b->voetnoot && d->span[i].keep;
 	memset(mask, !haskeep, b->len);
-	for (i = 0; i < d->nspan; i++) {
+	for (i = first; i < last && haskeep; i++) {
 		const struct span *s = &d->span[i];
 
-		if (s->blockid != b->id || !s->keep || !b->voetnoot)
-			continue;
-		for (j = s->start; j < s->end && j < b->len; j++)
+		for (j = s->start; s->keep && j < s->end && j < b->len; j++)
 			mask[j] = 1;
 	}
-	for (i = 0; i < d->nspan; i++) {
+	for (i = first; i < last; i++) {
 		const struct span *s = &d->span[i];
 
-		if (s->blockid != b->id || s->keep)
-			continue;
-		for (j = s->start; j < s->end && j < b->len; j++)
+		for (j = s->start; !s->keep && j < s->end && j < b->len; j++)
 			mask[j] = 0;
 	}
 }
@@ -279,11 +349,19 @@ warn_limit(struct doc *d, const struct ruleset *rs, size_t ri)
 	    r->name, r->file, r->line);
 }
 
+struct cands {
+	struct cand *c;
+	size_t n, cap;
+};
+
 static void
-add_cand(struct cand **c, size_t *n, size_t start, size_t end, size_t rule,
+add_cand(struct cands *cs, size_t start, size_t end, size_t rule,
     struct buf *attrs)
 {
-	*c = kst_xrealloc(*c, (*n + 1) * sizeof(**c));
+	struct cand **c = &cs->c;
+	size_t *n = &cs->n;
+
+	*c = grow(*c, *n, &cs->cap, sizeof(**c));
 	(*c)[*n].start = start;
 	(*c)[*n].end = end;
 	(*c)[*n].rule = rule;
@@ -291,10 +369,79 @@ add_cand(struct cand **c, size_t *n, size_t start, size_t end, size_t rule,
 	(*n)++;
 }
 
+/* rule_next has PCRE2 check that the subject is valid UTF-8 from the offset
+ * to its end on every call, so finding every match of a stretch costs its
+ * length times the number of matches: minutes for a hostile megabyte of
+ * "cbs.nl cbs.nl ...". A stretch longer than WINDOW_MIN is therefore
+ * searched a WINDOW at a time: the subject ends at a blank about WINDOW bytes
+ * on, a window with no match moves on keeping MARGIN bytes of overlap, and a
+ * match that ends within MARGIN of the window's end (it might go on, or a
+ * lookahead might see further) is searched again from where it starts. No
+ * reference is MARGIN bytes long, so the matches are those of one search over
+ * the whole stretch. Real blocks are shorter than WINDOW_MIN and searched
+ * whole, exactly as written (\G included). */
+#define WINDOW_MIN (16u << 10)
+#define WINDOW (8u << 10)
+#define MARGIN (2u << 10)
+
+/* Where a window from off ends: at a blank near off + WINDOW, else at a
+ * character boundary, else at to. */
+static size_t
+window_end(const char *s, size_t off, size_t to)
+{
+	size_t e, lim;
+
+	if (to - off <= WINDOW + MARGIN)
+		return to;
+	lim = off + WINDOW + MARGIN;
+	for (e = off + WINDOW; e < lim; e++)
+		if (s[e] == ' ' || s[e] == '\n')
+			return e;
+	for (e = off + WINDOW; e > off && ((unsigned char)s[e] & 0xc0) == 0x80; e--)
+		;
+	return e;
+}
+
+static int
+next_match(struct ruleset *rs, struct rule *r, const char *s, size_t from,
+    size_t to, size_t *off, size_t *start, size_t *end)
+{
+	size_t wend, o, back;
+	int rc;
+
+	if (to - from <= WINDOW_MIN)
+		return rule_next(rs, r, s, to, off, start, end);
+	for (;;) {
+		o = *off;
+		wend = window_end(s, o, to);
+		if (wend == to)
+			return rule_next(rs, r, s, to, off, start, end);
+		rc = rule_next(rs, r, s, wend, &o, start, end);
+		if (rc < 0)
+			return rc;
+		if (rc == 0) {
+			for (back = wend - MARGIN; back > *off &&
+			    ((unsigned char)s[back] & 0xc0) == 0x80; back--)
+				;
+			*off = back;
+			continue;
+		}
+		if (*end + MARGIN <= wend) {
+			*off = o;
+			return 1;
+		}
+		if (*start > *off) {
+			*off = *start;
+			continue;
+		}
+		return rule_next(rs, r, s, to, off, start, end);
+	}
+}
+
 /* Every match of every rule in the stretch text[from..to). */
 static void
 run_rules(struct doc *d, struct ruleset *rs, const char *text, size_t from,
-    size_t to, struct cand **c, size_t *n)
+    size_t to, struct cands *cs)
 {
 	struct buf attrs = BUF_INIT;
 	size_t ri, off, start, end;
@@ -302,13 +449,13 @@ run_rules(struct doc *d, struct ruleset *rs, const char *text, size_t from,
 
 	for (ri = 0; ri < rs->n; ri++) {
 		off = from;
-		while ((rc = rule_next(rs, &rs->rule[ri], text, to, &off,
-		    &start, &end)) == 1) {
+		while ((rc = next_match(rs, &rs->rule[ri], text, from, to,
+		    &off, &start, &end)) == 1) {
 			if (start < from || end <= start)
 				continue;
 			buf_clear(&attrs);
 			if (match_attrs(rs, &rs->rule[ri], &attrs) == 0)
-				add_cand(c, n, start, end, ri, &attrs);
+				add_cand(cs, start, end, ri, &attrs);
 		}
 		if (rc < 0)
 			warn_limit(d, rs, ri);
@@ -341,9 +488,11 @@ by_position(const void *a, const void *b)
 }
 
 /* Keeps the candidates that no preferred one overlaps, in text order;
- * returns how many. */
+ * returns how many. taken has a byte per text byte, all 0: marking the
+ * kept ones costs at most the candidates' total length, which is bounded
+ * by the number of rules times the text (one rule's matches never overlap). */
 static size_t
-resolve(struct cand *c, size_t n)
+resolve(struct cand *c, size_t n, unsigned char *taken)
 {
 	size_t i, j, kept = 0;
 
@@ -353,12 +502,13 @@ resolve(struct cand *c, size_t n)
 	for (i = 0; i < n; i++) {
 		int clash = 0;
 
-		for (j = 0; j < kept && !clash; j++)
-			clash = c[i].start < c[j].end && c[j].start < c[i].end;
+		for (j = c[i].start; j < c[i].end && !clash; j++)
+			clash = taken[j];
 		if (clash) {
 			free(c[i].attrs);
 			continue;
 		}
+		memset(taken + c[i].start, 1, c[i].end - c[i].start);
 		c[kept++] = c[i];
 	}
 	qsort(c, kept, sizeof(*c), by_position);
@@ -371,8 +521,9 @@ tag_block(struct doc *d, struct ruleset *rs, const struct block *b, FILE *out)
 {
 	struct buf text = BUF_INIT, who = BUF_INIT;
 	unsigned char *mask;
-	struct cand *c = NULL;
-	size_t n = 0, i, from, kept;
+	struct cands cs = { NULL, 0, 0 };
+	struct cand *c;
+	size_t i, from, kept;
 
 	if (b->duplicate || b->furniture || b->len == 0)
 		return;
@@ -390,10 +541,12 @@ tag_block(struct doc *d, struct ruleset *rs, const struct block *b, FILE *out)
 		for (i = from; i < b->len && mask[i]; i++)
 			;
 		if (i > from)
-			run_rules(d, rs, text.s, from, i, &c, &n);
+			run_rules(d, rs, text.s, from, i, &cs);
 		from = i;
 	}
-	kept = resolve(c, n);
+	memset(mask, 0, b->len);	/* now: the bytes a kept tag covers */
+	c = cs.c;
+	kept = resolve(c, cs.n, mask);
 	for (i = 0; i < kept; i++) {
 		buf_clear(&who);
 		buf_printf(&who, "refs:%s", rs->rule[c[i].rule].name);
@@ -477,6 +630,7 @@ main(int argc, char **argv)
 		kst_die(KST_ELIMIT, "out of memory");
 	reader_init(&r, in, strcmp(path, "-") == 0 ? "<stdin>" : path);
 	read_stream(&r, &d, &st);
+	index_doc(&d);
 	if (fclose(st.fp) != 0)
 		kst_die(KST_ELIMIT, "out of memory");
 	d.limited = kst_xmalloc(rs.n + 1);
