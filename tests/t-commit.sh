@@ -120,6 +120,22 @@ check_eq "split: initials before a capital, a sentence ending in 'al.'" \
 check_eq "split: a sentence over a line break" \
 	"$(grep '^5	' "$TMP/split.show" | cut -f5)" "[Ik zal uw Kamer voor de zomer informeren.]"
 
+# A reported promise is a fulfilment when the next sentence says this letter
+# keeps it, also across a paragraph (and a page break), not across a heading.
+show "$TMP/commit-context.out" >"$TMP/context.show"
+check_eq "context: 'heb ik toegezegd' + next paragraph 'Met deze brief doe ik dat'" \
+	"$(grep '^1	' "$TMP/context.show" | cut -f2,4)" "nakoming	commit:toegezegd-vervolg"
+check_eq "context: not across a heading, not without a fulfilment" \
+	"$(cut -f1 "$TMP/context.show" | tr '\n' ' ')" "1 3 "
+if [ -x "$TOXML" ] && [ -x "$VALIDATE" ]; then
+	"$TOXML" "$TMP/commit-context.out" >"$TMP/context.xml" 2>/dev/null
+	check "context: tags written after a later block still make valid XML" \
+		"$VALIDATE" "$TMP/context.xml"
+	check_eq "context: the XML lists the fulfilment first, in reading order" \
+		"$(grep -o '<\(nakoming\|toezegging\) pagina="[0-9]*"' "$TMP/context.xml" | tr '\n' ' ')" \
+		'<nakoming pagina="1" <toezegging pagina="2" '
+fi
+
 # ---------------------------------------------------------------- 2. interface
 check "--help exits 0" "$COMMIT" --help
 check "--version exits 0" "$COMMIT" --version

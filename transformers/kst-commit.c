@@ -43,6 +43,12 @@ struct ctx {
 	struct pending blk;
 	FILE *out;
 	struct buf vervolg;	/* the sentence after the one being judged */
+	struct {		/* the untagged last sentence of the previous body
+				 * block: its next sentence starts the next block */
+		char *id;
+		size_t start, end;
+		struct buf clean;
+	} carry;
 	const struct rule **gaveup;	/* rules that hit the match limit */
 	size_t ngaveup;
 };
@@ -436,7 +442,8 @@ judge(struct ctx *c, const char *s, size_t len, struct verdict *v)
 }
 
 static void
-write_tag(struct ctx *c, size_t start, size_t end, const struct verdict *v)
+write_tag(struct ctx *c, const char *id, size_t start, size_t end,
+    const struct verdict *v)
 {
 	struct buf attrs = BUF_INIT, rule = BUF_INIT;
 
@@ -448,7 +455,7 @@ write_tag(struct ctx *c, size_t start, size_t end, const struct verdict *v)
 		attr_add(&attrs, "datum", v->datum.s);
 	buf_printf(&rule, "commit:%s", v->rule->name);
 	rec_begin(c->out, "tag");
-	rec_field(c->out, c->blk.id);
+	rec_field(c->out, id);
 	rec_long_field(c->out, (long)start);
 	rec_long_field(c->out, (long)end);
 	rec_field(c->out, v->rule->kind);
@@ -459,17 +466,42 @@ write_tag(struct ctx *c, size_t start, size_t end, const struct verdict *v)
 	buf_free(&rule);
 }
 
-static void
-judge_sentence(struct ctx *c, size_t start, size_t end, const struct buf *clean)
+/* Judges one sentence of block id; 1 when it was tagged. */
+static int
+judge_sentence(struct ctx *c, const char *id, size_t start, size_t end,
+    const struct buf *clean)
 {
 	struct verdict v;
+	int tagged;
 
 	memset(&v, 0, sizeof v);
-	if (judge(c, buf_str(clean), clean->len, &v))
-		write_tag(c, start, end, &v);
+	if ((tagged = judge(c, buf_str(clean), clean->len, &v)))
+		write_tag(c, id, start, end, &v);
 	buf_free(&v.actor);
 	buf_free(&v.termijn);
 	buf_free(&v.datum);
+	return tagged;
+}
+
+static void
+drop_carry(struct ctx *c)
+{
+	free(c->carry.id);
+	c->carry.id = NULL;
+	buf_clear(&c->carry.clean);
+}
+
+/* The previous block ended in an untagged sentence: judged again now that
+ * its next sentence (the first of this block, in c->vervolg) is known, for
+ * the rules that need one ("… heb ik toegezegd …." / "Met deze brief …").
+ * Only those can change their mind, so a tag now is theirs. */
+static void
+judge_carry(struct ctx *c)
+{
+	if (c->carry.id != NULL && c->vervolg.len > 0)
+		judge_sentence(c, c->carry.id, c->carry.start, c->carry.end,
+		    &c->carry.clean);
+	drop_carry(c);
 }
 
 static size_t
@@ -541,16 +573,24 @@ judge_block(struct ctx *c)
 	if (b->nref > 1)
 		qsort(b->ref, b->nref, sizeof(*b->ref), span_cmp);
 	n = split_sentences(b, &sent);
+	buf_clear(&c->vervolg);
 	if (n > 0)
-		clean_sentence(b, sent[0].start, sent[0].end, &clean);
+		clean_sentence(b, sent[0].start, sent[0].end, &c->vervolg);
+	judge_carry(c);
 	for (k = 0; k < n; k++) {
-		buf_clear(&c->vervolg);
-		if (k + 1 < n)
-			clean_sentence(b, sent[k + 1].start, sent[k + 1].end, &c->vervolg);
-		judge_sentence(c, sent[k].start, sent[k].end, &clean);
 		/* the next sentence's clean text becomes the current one */
 		buf_clear(&clean);
 		buf_add(&clean, buf_str(&c->vervolg), c->vervolg.len);
+		buf_clear(&c->vervolg);
+		if (k + 1 < n)
+			clean_sentence(b, sent[k + 1].start, sent[k + 1].end, &c->vervolg);
+		if (!judge_sentence(c, b->id, sent[k].start, sent[k].end, &clean) &&
+		    k + 1 == n) {
+			c->carry.id = kst_xstrdup(b->id);
+			c->carry.start = sent[k].start;
+			c->carry.end = sent[k].end;
+			buf_add(&c->carry.clean, buf_str(&clean), clean.len);
+		}
 	}
 	buf_free(&clean);
 	free(sent);
@@ -576,8 +616,13 @@ open_block(struct ctx *c, const struct reader *r)
 	const struct record *rec = &r->rec;
 
 	rec_need(r, 6);
-	if (strcmp(rec->field[2], "al") != 0 && strcmp(rec->field[2], "li") != 0)
+	if (strcmp(rec->field[2], "furniture") == 0 ||
+	    strcmp(rec->field[2], "voetnoot") == 0)
+		return;		/* not in the reading flow: a carry survives */
+	if (strcmp(rec->field[2], "al") != 0 && strcmp(rec->field[2], "li") != 0) {
+		drop_carry(c);	/* a heading: what follows is another matter */
 		return;
+	}
 	c->blk.active = 1;
 	c->blk.id = kst_xstrdup(rec->field[1]);
 	c->blk.len = rec->len[5];
@@ -698,6 +743,8 @@ main(int argc, char **argv)
 	free(c.functie);
 	free(c.gaveup);
 	buf_free(&c.vervolg);
+	drop_carry(&c);
+	buf_free(&c.carry.clean);
 	reader_free(&r);
 	rules_free(&c.rs);
 	if (in != stdin)
