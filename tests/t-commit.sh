@@ -136,6 +136,16 @@ if [ -x "$TOXML" ] && [ -x "$VALIDATE" ]; then
 		'<nakoming pagina="1" <toezegging pagina="2" '
 fi
 
+# Answers to written questions: the question under "Vraag 1" is not the
+# government's, the answer under "Antwoord 1" is; a refusal is no promise.
+show "$TMP/commit-vragen.out" >"$TMP/vragen.show"
+check_eq "vragen: only the answer's promise is tagged" \
+	"$(cut -f1,5 "$TMP/vragen.show")" \
+	"5	[Ik zal uw Kamer voor de zomer informeren over de evaluatie van de TOZO.]"
+# A motion (documentsoort Motie) is the Kamer speaking: nothing is tagged,
+# not even a quoted promise.
+check_eq "motie: nothing tagged in a motion" "$(show "$TMP/commit-motie.out" | wc -l | tr -d ' ')" 0
+
 # ---------------------------------------------------------------- 2. interface
 check "--help exits 0" "$COMMIT" --help
 check "--version exits 0" "$COMMIT" --version

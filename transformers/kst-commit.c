@@ -40,6 +40,8 @@ struct pending {
 struct ctx {
 	struct ruleset rs;
 	char *functie;		/* of the first signatory: who "ik" is */
+	int nodoc;		/* a geen-soort rule matched the documentsoort */
+	int nosection;		/* a geen-kop rule matched the last heading */
 	struct pending blk;
 	FILE *out;
 	struct buf vervolg;	/* the sentence after the one being judged */
@@ -598,6 +600,20 @@ judge_block(struct ctx *c)
 
 /* ---------------------------------------------------------------- stream */
 
+/* Whether text (a heading, a documentsoort) matches a rule of kind. */
+static int
+text_matches(struct ctx *c, const char *kind, const char *text, size_t len)
+{
+	struct buf t = BUF_INIT;
+	int hit;
+
+	buf_add(&t, text, len);
+	utf8_repair(&t);
+	hit = any_kind_matches(c, kind, buf_str(&t), t.len);
+	buf_free(&t);
+	return hit;
+}
+
 static void
 flush_block(struct ctx *c)
 {
@@ -619,10 +635,14 @@ open_block(struct ctx *c, const struct reader *r)
 	if (strcmp(rec->field[2], "furniture") == 0 ||
 	    strcmp(rec->field[2], "voetnoot") == 0)
 		return;		/* not in the reading flow: a carry survives */
+	if (strcmp(rec->field[2], "kop") == 0)
+		c->nosection = text_matches(c, "geen-kop", rec->field[5], rec->len[5]);
 	if (strcmp(rec->field[2], "al") != 0 && strcmp(rec->field[2], "li") != 0) {
 		drop_carry(c);	/* a heading: what follows is another matter */
 		return;
 	}
+	if (c->nodoc || c->nosection)
+		return;
 	c->blk.active = 1;
 	c->blk.id = kst_xstrdup(rec->field[1]);
 	c->blk.len = rec->len[5];
@@ -658,8 +678,12 @@ take_meta(struct ctx *c, const struct reader *r)
 {
 	struct buf f = BUF_INIT;
 
-	if (r->rec.nfield < 4 || strcmp(r->rec.field[1], "ondertekenaar") != 0 ||
-	    c->functie != NULL)
+	if (r->rec.nfield < 4)
+		return;
+	if (strcmp(r->rec.field[1], "documentsoort") == 0 &&
+	    text_matches(c, "geen-soort", r->rec.field[3], r->rec.len[3]))
+		c->nodoc = 1;
+	if (strcmp(r->rec.field[1], "ondertekenaar") != 0 || c->functie != NULL)
 		return;
 	if (attr_get(r->rec.field[2], "functie", &f) && f.len)
 		c->functie = buf_detach(&f);
