@@ -313,6 +313,25 @@ normalise_id(struct buf *v)
 	*v = o;
 }
 
+/* A CELEX number ends in a four-digit number ("32012R0648"); templates
+ * cannot pad, so the last run of digits gets its leading zeros here. */
+static void
+pad_celex(struct buf *v)
+{
+	struct buf o = BUF_INIT;
+	size_t digits = 0;
+
+	while (digits < v->len && is_digit(v->s[v->len - 1 - digits]))
+		digits++;
+	if (digits == 0 || digits >= 4)
+		return;
+	buf_add(&o, v->s, v->len - digits);
+	buf_add(&o, "0000", 4 - digits);
+	buf_add(&o, v->s + v->len - digits, digits);
+	buf_free(v);
+	*v = o;
+}
+
 /* The attributes of the current match of r; -1 when a template rejected it. */
 static int
 match_attrs(struct ruleset *rs, const struct rule *r, struct buf *attrs)
@@ -329,6 +348,8 @@ match_attrs(struct ruleset *rs, const struct rule *r, struct buf *attrs)
 		}
 		if (is_id_key(r->attr[i].key))
 			normalise_id(&one);
+		if (strcmp(r->attr[i].key, "celex") == 0)
+			pad_celex(&one);
 		if (one.len)
 			attr_add(attrs, r->attr[i].key, one.s);
 	}
