@@ -180,14 +180,14 @@ check_eq "ah-tk-20202021-3235: Staatsblad 2020, 118 and nothing else" "$(cat "$T
 # A hostile block: a megabyte-long paragraph. kst-refs searches long stretches
 # a window at a time (rule_next checks UTF-8 to the subject's end on every
 # call: quadratic otherwise); the tags must be those of the short text, times.
-one=$(grep '^block	1[0-9]	al	' tests/expected/refs-shapes.in | cut -f6 | tr '\n' ' ')
+one=$(grep '^block	[0-9]*	al	' tests/expected/refs-shapes.in | grep -v 'nr. 2021\|nl3 ' | cut -f6 | tr '\n' ' ')
 printf 'kst\t1\nblock\t1\tal\t1\t-\t%s\n' "$one" >"$TMP/one.in"
 awk -v t="$one" 'BEGIN { printf "kst\t1\nblock\t1\tal\t1\t-\t"; for (i = 0; i < 300; i++) printf "%s", t; printf "\n" }' >"$TMP/long.in"
 n1=$("$REFS" "$TMP/one.in" | grep -c '	verwijzing	')
 "$REFS" "$TMP/long.in" >"$TMP/long.out"
-check_eq "a 250 KB paragraph: every reference of the short text, 300 times" \
+check_eq "a 370 KB paragraph: every reference of the short text, 300 times" \
 	"$(grep -c '	verwijzing	' "$TMP/long.out")" "$((n1 * 300))"
-check_eq "a 250 KB paragraph: the same rules and identifiers as the short text" \
+check_eq "a 370 KB paragraph: the same rules and identifiers as the short text" \
 	"$(grep '	verwijzing	' "$TMP/long.out" | cut -f6,7 | sort -u)" \
 	"$("$REFS" "$TMP/one.in" | grep '	verwijzing	' | cut -f6,7 | sort -u)"
 awk 'BEGIN { printf "kst\t1\nblock\t1\tal\t1\t-\t"; for (i = 0; i < 150000; i++) printf "cbs.nl "; printf "\n" }' >"$TMP/many.in"
