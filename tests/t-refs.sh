@@ -76,6 +76,11 @@ check_eq "furniture (the running head) is not tagged" "$(tagged refs-shapes '348
 check_eq "numbers, dates, amounts, articles, 'nr. 45', 'Wet-': nothing tagged" \
 	"$(wc -l <"$TMP/refs-negative.readable" | tr -d ' ')" 0
 
+printf 'kst\t1\nblock\t1\tal\t1\t-\tZie Kamerstuk 31 015, nr. 2021 voor meer.\ntag\t1\t29\t30\tsup\tsize=5.40&rise=3.27\tlayout:superscript\n' >"$TMP/sup.in"
+check_eq "a raised run kst-notes did not link still ends a reference" \
+	"$("$REFS" "$TMP/sup.in" | grep verwijzing)" \
+	"$(printf 'tag\t1\t4\t29\tverwijzing\ttype=kamerstuk&parlId=kst-31015-202\trefs:kamerstuk')"
+
 # ---------------------------------------------------------------- 2. errors, hostile input
 check_status "--help exits 0" 0 "$REFS" --help
 check_status "--version exits 0" 0 "$REFS" --version

@@ -10,7 +10,8 @@
  * decides where the rules run and which match wins:
  *   - in body blocks over the whole text, in voetnoot blocks only inside the
  *     note text that kst-notes tagged (so a note's printed number never
- *     becomes part of a dossier number), and never across a nootref marker;
+ *     becomes part of a dossier number), and never across a nootref marker
+ *     or a raised (sup) run;
  *   - when matches overlap, the longest wins, then the earliest, then the
  *     rule first in the file: a general shape and a specific one can both be
  *     written, and output does not depend on anything but the input.
@@ -44,8 +45,10 @@ struct block {
 	size_t groupend;	/* where, in the store, its records end */
 };
 
-/* A nootref (cut out of the text rules see) or noot (the text they see in a
- * voetnoot block) tag from upstream. */
+/* A nootref or sup tag (cut out of the text rules see: a raised run that
+ * kst-notes could not link is still no part of a reference, "nr. 2021" with a
+ * raised 1 is nr. 202) or a noot tag (the text they see in a voetnoot block)
+ * from upstream. */
 struct span {
 	long blockid;
 	size_t start, end;
@@ -124,7 +127,8 @@ add_span(struct doc *d, const struct reader *r)
 
 	rec_need(r, 5);
 	kind = r->rec.field[4];
-	if (strcmp(kind, "nootref") != 0 && strcmp(kind, "noot") != 0)
+	if (strcmp(kind, "nootref") != 0 && strcmp(kind, "sup") != 0 &&
+	    strcmp(kind, "noot") != 0)
 		return;
 	d->span = grow(d->span, d->nspan, &d->capspan, sizeof(*d->span));
 	s = &d->span[d->nspan++];
