@@ -1,7 +1,7 @@
 /* kst2xml - the porcelain: runs the stage chain on Kamerstuk PDFs and writes
  * validated XML, one document to stdout or many documents into a directory.
  *
- *   kst-extract IN.pdf | kst-layout | kst-meta | kst-notes | kst-xml
+ *   kst-extract IN.pdf | kst-layout | kst-meta | kst-notes | kst-refs | kst-commit | kst-xml
  *   then kst-validate on the XML.
  *
  * Every stage runs in one process group per document, so that a timeout or
@@ -40,7 +40,7 @@
 /* The default chain, in order. Each name is looked up in the directories
  * below under the root; --stages or KST_STAGES replace the list. */
 static const char *const default_stages[] = {
-	"kst-extract", "kst-layout", "kst-meta", "kst-notes", "kst-xml",
+	"kst-extract", "kst-layout", "kst-meta", "kst-notes", "kst-refs", "kst-commit", "kst-xml",
 };
 static const char *const stage_dirs[] = { "extractors", "transformers", "bin" };
 static const char validator_name[] = "kst-validate";
@@ -97,7 +97,7 @@ usage(int status)
 	    "      --report FILE   batch: write a TSV line per document\n"
 	    "      --output FILE   single: write FILE atomically instead of stdout\n"
 	    "      --stages LIST   run this comma-separated chain instead of\n"
-	    "                      kst-extract,kst-layout,kst-meta,kst-notes,kst-xml\n"
+	    "                      kst-extract,kst-layout,kst-meta,kst-notes,kst-refs,kst-commit,kst-xml\n"
 	    "      --no-validate   do not run kst-validate on the XML\n"
 	    "      --timeout SEC   wall-time limit per document (default 120; 0: none)\n"
 	    "  -v, --verbose       relay every stage's stderr\n"
