@@ -666,9 +666,24 @@ rule_next(struct ruleset *rs, struct rule *r, const char *s, size_t len,
 		pcre2_jit_compile(r->re, PCRE2_JIT_COMPLETE);	/* interpreter if no JIT */
 		r->jit = 1;
 	}
-	/* No PCRE2_NO_UTF_CHECK: subjects come from untrusted streams, and
-	 * PCRE2 checks only the part of the subject a match can inspect. */
-	rc = pcre2_match(r->re, (PCRE2_SPTR)s, len, *offset, 0, rs->md, rs->mctx);
+	/* Subjects come from untrusted streams, so they are checked, but once
+	 * per scan: PCRE2's own check runs from the offset to the end on every
+	 * call, which makes finding all matches quadratic in the length. */
+	if (s != rs->checked || len != rs->checked_len ||
+	    *offset < rs->checked_from) {
+		size_t bad;
+
+		if (*offset < len && ((unsigned char)s[*offset] & 0xc0) == 0x80)
+			return -1;	/* inside a character */
+		if (!utf8_valid((const unsigned char *)s + *offset, len - *offset,
+		    &bad))
+			return -1;
+		rs->checked = s;
+		rs->checked_from = *offset;
+		rs->checked_len = len;
+	}
+	rc = pcre2_match(r->re, (PCRE2_SPTR)s, len, *offset, PCRE2_NO_UTF_CHECK,
+	    rs->md, rs->mctx);
 	if (rc == PCRE2_ERROR_NOMATCH)
 		return 0;
 	if (rc < 0)

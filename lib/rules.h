@@ -51,6 +51,9 @@ struct ruleset {
 	void *mctx;		/* pcre2_match_context *: limits against runaway patterns */
 	unsigned maxgroups;
 	const char *subject;	/* of the last successful match */
+	const char *checked;	/* subject whose bytes [checked_from, */
+	size_t checked_from;	/* checked_len) were last found */
+	size_t checked_len;	/* valid UTF-8: checked once per scan */
 };
 
 #define RULES_MAXFILE (4u << 20)	/* a rule file larger than this is an error */
@@ -83,7 +86,9 @@ const struct rule_attr *rule_attr(const struct rule *r, const char *key);
  * sets *start, *end and *offset (past the match; past one character for an
  * empty match), 0 when there is none, -1 when a resource limit was hit (the
  * pattern backtracks too much: treat as no match and report it) or s is not
- * valid UTF-8 (see utf8_repair). */
+ * valid UTF-8 (see utf8_repair). s[*offset..len) is checked for UTF-8 once
+ * per scan (when s or len changed, or *offset moved back), not on every
+ * call: do not change the text between the calls of one scan. */
 int rule_next(struct ruleset *rs, struct rule *r, const char *s,
     size_t len, size_t *offset, size_t *start, size_t *end);
 /* Replaces every byte of b that is not part of valid UTF-8 (or is NUL) with

@@ -394,72 +394,6 @@ add_cand(struct cands *cs, size_t start, size_t end, size_t rule,
 	(*n)++;
 }
 
-/* rule_next has PCRE2 check that the subject is valid UTF-8 from the offset
- * to its end on every call, so finding every match of a stretch costs its
- * length times the number of matches: minutes for a hostile megabyte of
- * "cbs.nl cbs.nl ...". A stretch longer than WINDOW_MIN is therefore
- * searched a window at a time: the subject ends at a blank about WINDOW bytes
- * on; a window with no match moves on keeping MARGIN bytes of overlap; a
- * match that ends within MARGIN of the window's end (it might go on, or a
- * lookahead might see further) is searched again, from the same offset, in
- * a window twice as long. No reference is MARGIN bytes long, so the matches
- * are those of one search over the whole stretch. Real blocks are shorter
- * than WINDOW_MIN and searched whole, exactly as written (\G included). */
-#define WINDOW_MIN (16u << 10)
-#define WINDOW (8u << 10)
-#define MARGIN (2u << 10)
-
-/* Where a window of about len bytes from off ends: at a blank, else at a
- * character boundary, else at to. */
-static size_t
-window_end(const char *s, size_t off, size_t len, size_t to)
-{
-	size_t e, lim;
-
-	if (to - off <= len + MARGIN)
-		return to;
-	lim = off + len + MARGIN;
-	for (e = off + len; e < lim; e++)
-		if (s[e] == ' ' || s[e] == '\n')
-			return e;
-	for (e = off + len; e > off && ((unsigned char)s[e] & 0xc0) == 0x80; e--)
-		;
-	return e;
-}
-
-static int
-next_match(struct ruleset *rs, struct rule *r, const char *s, size_t from,
-    size_t to, size_t *off, size_t *start, size_t *end)
-{
-	size_t wend, o, back, len = WINDOW;
-	int rc;
-
-	if (to - from <= WINDOW_MIN)
-		return rule_next(rs, r, s, to, off, start, end);
-	for (;;) {
-		o = *off;
-		wend = window_end(s, o, len, to);
-		if (wend == to)
-			return rule_next(rs, r, s, to, off, start, end);
-		rc = rule_next(rs, r, s, wend, &o, start, end);
-		if (rc < 0)
-			return rc;
-		if (rc == 1 && *end + MARGIN <= wend) {
-			*off = o;
-			return 1;
-		}
-		if (rc == 1) {		/* too near the end to be sure */
-			len *= 2;
-			continue;
-		}
-		for (back = wend - MARGIN; back > *off &&
-		    ((unsigned char)s[back] & 0xc0) == 0x80; back--)
-			;
-		*off = back > *off ? back : wend;
-		len = WINDOW;
-	}
-}
-
 /* Every match of every rule in the stretch text[from..to). */
 static void
 run_rules(struct doc *d, struct ruleset *rs, const char *text, size_t from,
@@ -471,8 +405,8 @@ run_rules(struct doc *d, struct ruleset *rs, const char *text, size_t from,
 
 	for (ri = 0; ri < rs->n; ri++) {
 		off = from;
-		while ((rc = next_match(rs, &rs->rule[ri], text, from, to,
-		    &off, &start, &end)) == 1) {
+		while ((rc = rule_next(rs, &rs->rule[ri], text, to, &off,
+		    &start, &end)) == 1) {
 			if (start < from || end <= start)
 				continue;
 			buf_clear(&attrs);
