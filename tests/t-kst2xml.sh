@@ -23,6 +23,8 @@ EOF
 printf '#!/bin/sh\nexec cat\n' >"$F/transformers/kst-layout"
 cp "$F/transformers/kst-layout" "$F/transformers/kst-meta"
 cp "$F/transformers/kst-layout" "$F/transformers/kst-notes"
+cp "$F/transformers/kst-layout" "$F/transformers/kst-refs"
+cp "$F/transformers/kst-layout" "$F/transformers/kst-commit"
 cat >"$F/transformers/kst-xml" <<'EOF'
 #!/bin/sh
 echo '<kamerstuk>'
