@@ -662,7 +662,9 @@ rule_next(struct ruleset *rs, struct rule *r, const char *s, size_t len,
 
 	if (*offset > len)
 		return 0;
-	if (!r->jit && len >= RULES_JIT_MIN) {
+	if (*offset == 0)
+		r->scanned += len;
+	if (!r->jit && r->scanned >= RULES_JIT_MIN) {
 		pcre2_jit_compile(r->re, PCRE2_JIT_COMPLETE);	/* interpreter if no JIT */
 		r->jit = 1;
 	}
