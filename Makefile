@@ -66,8 +66,16 @@ $(LIB_A): $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
+# The small programs run once or more per document, most documents have 1-5
+# pages, and dynamic loading is a good part of their cost: linked statically
+# each starts 0.1-0.4 ms sooner. Not in sanitizer builds (ASan needs dynamic).
+STATIC       = -static
+STATIC_PROGS = kst-layout kst-meta kst-notes kst-refs kst-commit kst-xml kst2xml
+
 LINK = @mkdir -p $(dir $@); \
-	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_$(notdir $@)) && echo "  LD  $@"
+	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $(LDFLAGS) \
+	    $(if $(filter $(notdir $@),$(STATIC_PROGS)),$(STATIC)) \
+	    -o $@ $^ $(LIBS_$(notdir $@)) && echo "  LD  $@"
 
 $(O)/extractors/%: $(O)/obj/extractors/%.o $(LIB_A)
 	$(LINK)
@@ -96,7 +104,11 @@ deps:
 	@sh .ci/deps
 
 san:
-	$(MAKE) O=out/san EXTRA_CFLAGS="$(SAN_FLAGS)" all
+	$(MAKE) O=out/san EXTRA_CFLAGS="$(SAN_FLAGS)" STATIC= all
+
+# Everything linked dynamically, for valgrind (tests/t-valgrind.sh).
+dyn:
+	$(MAKE) O=out/dyn STATIC= all
 
 demo: deps
 	$(MAKE) all
@@ -105,6 +117,7 @@ demo: deps
 check: deps
 	$(MAKE) all
 	$(MAKE) san
+	$(MAKE) dyn
 	@sh tests/run.sh . out/san
 
 eval: deps
@@ -121,5 +134,5 @@ fuzz:
 clean:
 	rm -rf out/* obj $(PROGS) $(UNITS) fixtures/kst-typeset
 
-.PHONY: all deps san demo check eval bench fuzz clean convert
+.PHONY: all deps san dyn demo check eval bench fuzz clean convert
 .SECONDARY:
