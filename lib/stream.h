@@ -43,7 +43,8 @@ double rec_double(const struct reader *r, size_t i);
 void rec_need(const struct reader *r, size_t n);
 int rec_is(const struct record *rec, const char *kind);
 
-/* Parses one line (without its newline) into rec, in place. Returns NULL on
+/* Parses one line (without its newline) into rec, in place; line must have
+ * room for a NUL at line[len]. Returns NULL on
  * success or a static message. Exposed for tests and the fuzzer. */
 const char *record_parse(char *line, size_t len, struct record *rec);
 
