@@ -114,8 +114,14 @@ def blocks_body(data):
         m = re.search(r"(?:^|&)marker=([^&]*)", f[1])
         if f[0] == "li" and m:
             out.append(urllib.parse.unquote(m.group(1)))
-        out.append(f[2])
+        out.append(unescape_field(f[2]))
     return "\n".join(out)
+
+
+def unescape_field(text):
+    """A blocks.tsv TEXT field writes a forced line break as \\n (and a
+    backslash as \\\\), like the kst stream."""
+    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), text)
 
 
 def body_text(path):

@@ -20,6 +20,10 @@ printf 'x y\n' >"$TMP/d.txt"
 check_eq "similarity: white space does not count" "$(python3 tests/similarity.py "$TMP/a.txt" "$TMP/b.txt")" 1.0000
 check_eq "similarity: one word of four differs" "$(python3 tests/similarity.py "$TMP/a.txt" "$TMP/c.txt")" 0.7500
 check_eq "similarity: nothing in common" "$(python3 tests/similarity.py "$TMP/a.txt" "$TMP/d.txt")" 0.0000
+# A forced line break is \n in a fixture's blocks.tsv and &#10; in our XML.
+printf 'ondertekening\t-\tDe Staatssecretaris,\\nP. Blokhuis\n' > "$TMP/e.blocks.tsv"
+printf '<kamerstuk xmlns="urn:kst2xml:kamerstuk:1"><inhoud><ondertekening pagina="1">De Staatssecretaris,&#10;P. Blokhuis</ondertekening></inhoud></kamerstuk>\n' > "$TMP/e.xml"
+check_eq "similarity: a line break escaped in blocks.tsv is a line break" "$(python3 tests/similarity.py "$TMP/e.xml" "$TMP/e.blocks.tsv")" 1.0000
 # The scoring itself, on a hand-made XML with right and wrong items of every
 # kind: 5/6 meta (date off by a day), notes 3/4 found, 2/4 exact, 2/4 linked,
 # refs 2/3 recall and 2/3 precision (cbs.nl optional), commitments 2/2 found,
