@@ -841,3 +841,47 @@ rule_expand(const struct ruleset *rs, const struct rule_attr *a, struct buf *out
 	buf_free(&v);
 	return 0;
 }
+
+/* The -r files are loaded only once the whole command line has been found
+ * sound, so a usage error is reported as such. */
+FILE *
+rules_stage_open(int argc, char **argv, const char *prog,
+    const char *default_rules, void (*usage)(int status),
+    struct ruleset *rs, const char **name)
+{
+	const char *path = "-";
+	FILE *in = stdin;
+	int argi;
+
+	for (argi = 1; argi < argc; argi++) {
+		if (strcmp(argv[argi], "--help") == 0 || strcmp(argv[argi], "-h") == 0)
+			usage(KST_OK);
+		if (strcmp(argv[argi], "--version") == 0) {
+			printf("%s %s\n", prog, KST_VERSION);
+			exit(KST_OK);
+		}
+		if (strcmp(argv[argi], "-r") == 0) {
+			if (++argi == argc)
+				usage(KST_EUSAGE);
+			continue;
+		}
+		if (argv[argi][0] == '-' && argv[argi][1] != '\0')
+			usage(KST_EUSAGE);
+		break;
+	}
+	if (argc - argi > 1)
+		usage(KST_EUSAGE);
+	if (argi < argc)
+		path = argv[argi];
+
+	rules_init(rs);
+	for (argi = 1; argi + 1 < argc; argi++)
+		if (strcmp(argv[argi], "-r") == 0)
+			rules_load(rs, argv[++argi]);
+	rules_load_default(rs, default_rules);
+
+	if (strcmp(path, "-") != 0 && (in = fopen(path, "r")) == NULL)
+		kst_die(KST_ENOFILE, "%s: %s", path, strerror(errno));
+	*name = strcmp(path, "-") == 0 ? "<stdin>" : path;
+	return in;
+}

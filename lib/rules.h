@@ -16,6 +16,7 @@
 #define KST_RULES_H
 
 #include <stddef.h>
+#include <stdio.h>
 #ifndef PCRE2_CODE_UNIT_WIDTH
 #define PCRE2_CODE_UNIT_WIDTH 8
 #endif
@@ -103,5 +104,15 @@ void utf8_repair(struct buf *b);
  * example an unknown month name): the caller should skip this match. */
 int rule_expand(const struct ruleset *rs, const struct rule_attr *a,
     struct buf *out);
+
+/* The command line every rule-driven stage shares: --help or -h calls
+ * usage(KST_OK), --version prints "PROG VERSION" and exits, -r FILE (any
+ * number) adds a user's rules, tried before default_rules, and at most one
+ * input (a file, or "-" or none for stdin); anything else calls
+ * usage(KST_EUSAGE). Initialises and loads rs, opens the input, and sets
+ * *name to the input's name for messages ("<stdin>" for stdin). */
+FILE *rules_stage_open(int argc, char **argv, const char *prog,
+    const char *default_rules, void (*usage)(int status),
+    struct ruleset *rs, const char **name);
 
 #endif

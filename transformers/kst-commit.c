@@ -20,7 +20,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define MAXUSER 16
 
 struct span {
 	size_t start, end;
@@ -712,50 +711,22 @@ run(struct ctx *c, struct reader *r)
 int
 main(int argc, char **argv)
 {
-	const char *user[MAXUSER], *path = "-";
+	const char *name;
 	char *outbuf = NULL;
-	size_t nuser = 0, outlen = 0, i;
+	size_t outlen = 0;
 	struct reader r;
 	struct ctx c;
-	FILE *in = stdin;
-	int argi;
+	FILE *in;
 
 	kst_setprog(argv[0]);
-	for (argi = 1; argi < argc; argi++) {
-		if (strcmp(argv[argi], "--help") == 0 || strcmp(argv[argi], "-h") == 0)
-			usage(KST_OK);
-		if (strcmp(argv[argi], "--version") == 0) {
-			printf("kst-commit %s\n", KST_VERSION);
-			return KST_OK;
-		}
-		if (strcmp(argv[argi], "-r") == 0) {
-			if (++argi == argc || nuser == MAXUSER)
-				usage(KST_EUSAGE);
-			user[nuser++] = argv[argi];
-			continue;
-		}
-		if (argv[argi][0] == '-' && argv[argi][1] != '\0')
-			usage(KST_EUSAGE);
-		break;
-	}
-	if (argc - argi > 1)
-		usage(KST_EUSAGE);
-	if (argi < argc)
-		path = argv[argi];
-
 	memset(&c, 0, sizeof c);
-	rules_init(&c.rs);
-	for (i = 0; i < nuser; i++)
-		rules_load(&c.rs, user[i]);
-	rules_load_default(&c.rs, "commitments.rules");
-
-	if (strcmp(path, "-") != 0 && (in = fopen(path, "r")) == NULL)
-		kst_die(KST_ENOFILE, "%s: %s", path, strerror(errno));
+	in = rules_stage_open(argc, argv, "kst-commit", "commitments.rules", usage, &c.rs,
+	    &name);
 	/* Nothing is written until the whole input has been read: a broken
 	 * stream gives no partial output. */
 	if ((c.out = open_memstream(&outbuf, &outlen)) == NULL)
 		kst_die(KST_ELIMIT, "out of memory");
-	reader_init(&r, in, strcmp(path, "-") == 0 ? "<stdin>" : path);
+	reader_init(&r, in, name);
 	stream_header(c.out);
 	run(&c, &r);
 	if (fclose(c.out) != 0)

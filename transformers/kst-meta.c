@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAXUSER 16
 
 /* The keys of docs/stream.md in output order; multi keys repeat. */
 static const struct {
@@ -496,51 +495,23 @@ read_stream(struct reader *r, struct doc *d, FILE *head, FILE *tail)
 int
 main(int argc, char **argv)
 {
-	const char *user[MAXUSER], *path = "-";
+	const char *name;
 	char *headbuf = NULL, *tailbuf = NULL;
-	size_t nuser = 0, headlen = 0, taillen = 0, i;
+	size_t headlen = 0, taillen = 0;
 	struct ruleset rs;
 	struct reader r;
 	struct doc d;
-	FILE *in = stdin, *head, *tail;
-	int argi;
+	FILE *in, *head, *tail;
 
 	kst_setprog(argv[0]);
-	for (argi = 1; argi < argc; argi++) {
-		if (strcmp(argv[argi], "--help") == 0 || strcmp(argv[argi], "-h") == 0)
-			usage(KST_OK);
-		if (strcmp(argv[argi], "--version") == 0) {
-			printf("kst-meta %s\n", KST_VERSION);
-			return KST_OK;
-		}
-		if (strcmp(argv[argi], "-r") == 0) {
-			if (++argi == argc || nuser == MAXUSER)
-				usage(KST_EUSAGE);
-			user[nuser++] = argv[argi];
-			continue;
-		}
-		if (argv[argi][0] == '-' && argv[argi][1] != '\0')
-			usage(KST_EUSAGE);
-		break;
-	}
-	if (argc - argi > 1)
-		usage(KST_EUSAGE);
-	if (argi < argc)
-		path = argv[argi];
-
-	rules_init(&rs);
-	for (i = 0; i < nuser; i++)
-		rules_load(&rs, user[i]);
-	rules_load_default(&rs, "meta.rules");
-
-	if (strcmp(path, "-") != 0 && (in = fopen(path, "r")) == NULL)
-		kst_die(KST_ENOFILE, "%s: %s", path, strerror(errno));
+	in = rules_stage_open(argc, argv, "kst-meta", "meta.rules", usage, &rs,
+	    &name);
 	head = open_memstream(&headbuf, &headlen);
 	tail = open_memstream(&tailbuf, &taillen);
 	if (head == NULL || tail == NULL)
 		kst_die(KST_ELIMIT, "out of memory");
 	memset(&d, 0, sizeof(d));
-	reader_init(&r, in, strcmp(path, "-") == 0 ? "<stdin>" : path);
+	reader_init(&r, in, name);
 	stream_header(head);
 	read_stream(&r, &d, head, tail);
 	collect(&d, &rs);

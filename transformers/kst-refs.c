@@ -26,7 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAXUSER 16
 
 /* Every input record, re-serialised, for pass-through. */
 struct store {
@@ -538,53 +537,25 @@ free_doc(struct doc *d)
 int
 main(int argc, char **argv)
 {
-	const char *user[MAXUSER], *path = "-";
+	const char *name;
 	char *outbuf = NULL;
-	size_t nuser = 0, outlen = 0, i, pos = 0;
+	size_t outlen = 0, pos = 0, i;
 	struct ruleset rs;
 	struct reader r;
 	struct store st;
 	struct doc d;
-	FILE *in = stdin, *out;
-	int argi;
+	FILE *in, *out;
 
 	kst_setprog(argv[0]);
-	for (argi = 1; argi < argc; argi++) {
-		if (strcmp(argv[argi], "--help") == 0 || strcmp(argv[argi], "-h") == 0)
-			usage(KST_OK);
-		if (strcmp(argv[argi], "--version") == 0) {
-			printf("kst-refs %s\n", KST_VERSION);
-			return KST_OK;
-		}
-		if (strcmp(argv[argi], "-r") == 0) {
-			if (++argi == argc || nuser == MAXUSER)
-				usage(KST_EUSAGE);
-			user[nuser++] = argv[argi];
-			continue;
-		}
-		if (argv[argi][0] == '-' && argv[argi][1] != '\0')
-			usage(KST_EUSAGE);
-		break;
-	}
-	if (argc - argi > 1)
-		usage(KST_EUSAGE);
-	if (argi < argc)
-		path = argv[argi];
-
-	rules_init(&rs);
-	for (i = 0; i < nuser; i++)
-		rules_load(&rs, user[i]);
-	rules_load_default(&rs, "refs.rules");
-
-	if (strcmp(path, "-") != 0 && (in = fopen(path, "r")) == NULL)
-		kst_die(KST_ENOFILE, "%s: %s", path, strerror(errno));
+	in = rules_stage_open(argc, argv, "kst-refs", "refs.rules", usage, &rs,
+	    &name);
 	memset(&st, 0, sizeof(st));
 	memset(&d, 0, sizeof(d));
 	st.fp = open_memstream(&st.mem, &st.memlen);
 	out = open_memstream(&outbuf, &outlen);
 	if (st.fp == NULL || out == NULL)
 		kst_die(KST_ELIMIT, "out of memory");
-	reader_init(&r, in, strcmp(path, "-") == 0 ? "<stdin>" : path);
+	reader_init(&r, in, name);
 	read_stream(&r, &d, &st);
 	index_doc(&d);
 	if (fclose(st.fp) != 0)
