@@ -30,19 +30,21 @@ count() {	# PATTERN FILE: how often an element occurs
 }
 
 echo
-fmt='%-42s %-6s %5s %6s %5s %7s %-7s %7s\n'
-printf "$fmt" document result pages blocks notes nootref valid seconds
+fmt='%-42s %-6s %5s %6s %5s %7s %5s %5s %-7s %7s\n'
+printf "$fmt" document result pages blocks notes nootref refs tz valid seconds
 bad=0
 while IFS='	' read -r file result code msg secs; do
 	[ "$file" = file ] && continue	# the header
 	name=$(basename "$file" .pdf)
 	xml=$OUT/$name.xml
-	pages=- blocks=- notes=- refs=- valid=-
+	pages=- blocks=- notes=- refs=- verw=- tz=- valid=-
 	if [ "$result" = ok ]; then
 		pages=$(sed -n 's/.*<bron [^>]*paginas="\([0-9]*\)".*/\1/p' "$xml" | head -1)
 		blocks=$(count '<\(aanhef\|al\|kop\|li\|slotformulering\|ondertekening\)[ >]' "$xml")
 		notes=$(count '<noot[ >]' "$xml")
 		refs=$(count '<nootref[ >]' "$xml")
+		verw=$(count '<verwijzing[ >]' "$xml")
+		tz=$(count '<\(toezegging\|nakoming\)[ >]' "$xml")
 		if "$ROOT/bin/kst-validate" "$xml" >/dev/null 2>"$OUT/$name.validate.err"; then
 			valid=yes
 			rm -f "$OUT/$name.validate.err"
@@ -54,7 +56,7 @@ while IFS='	' read -r file result code msg secs; do
 		result="exit $code"
 		bad=$((bad + 1))
 	fi
-	printf "$fmt" "$name" "$result" "${pages:--}" "$blocks" "$notes" "$refs" "$valid" "$secs"
+	printf "$fmt" "$name" "$result" "${pages:--}" "$blocks" "$notes" "$refs" "$verw" "$tz" "$valid" "$secs"
 done <<EOF
 $(sed 's/		/	-	/g' "$REPORT")
 EOF
