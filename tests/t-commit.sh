@@ -166,6 +166,22 @@ printf 'kst\t1\nblock\t1\tal\t1\t-\tIk beloof u een brief. Daarna niets.\n' >"$T
 check_eq "-r: a user's rule file adds a cue" \
 	"$("$COMMIT" -r "$TMP/user.rules" "$TMP/user.in" | ours | cut -f2-)" \
 	"1	0	22	toezegging	actor=ik	commit:belofte"
+# "need": a rule is run only on a sentence holding one of its need words, in
+# any case; a sentence with the long s or the Kelvin sign (which (?i) folds to
+# s and k, ASCII lower-casing does not) goes to every rule.
+printf 'rule belofte toezegging\n\tactor ik\n\tneed beloof\n\tmatch (?i)\\bIk beloof\\b\n' >"$TMP/need.rules"
+printf 'kst\t1\nblock\t1\tal\t1\t-\tIK BELOOF u een brief.\n' >"$TMP/need.in"
+check_eq "need: a need word is found in any case" \
+	"$("$COMMIT" -r "$TMP/need.rules" "$TMP/need.in" | ours | cut -f2-)" \
+	"1	0	22	toezegging	actor=ik	commit:belofte"
+printf 'rule stuur toezegging\n\tactor ik\n\tneed stuur\n\tmatch (?i)\\bik stuur\\b\n' >"$TMP/need.rules"
+printf 'kst\t1\nblock\t1\tal\t1\t-\tIk \305\277tuur u een brief.\n' >"$TMP/need.in"
+check_eq "need: a long s still reaches the rule" \
+	"$("$COMMIT" -r "$TMP/need.rules" "$TMP/need.in" | ours | cut -f2-)" \
+	"1	0	26	toezegging	actor=ik	commit:stuur"
+printf 'rule kapot toezegging\n\tneed Stuur\n\tmatch stuur\n' >"$TMP/need.rules"
+check_status "need: a word not in lower-case ASCII is a rule file error (exit 11)" 11 \
+	"$COMMIT" -r "$TMP/need.rules" $EXP/commit-cues.in
 cat "$EXP/commit-cues.in" | "$COMMIT" >"$TMP/stdin.out" 2>/dev/null
 check "reads standard input" cmp -s "$TMP/stdin.out" "$EXP/commit-cues.out"
 
