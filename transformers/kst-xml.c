@@ -187,38 +187,51 @@ xml_legal(unsigned long c)
  * attribute value (attr = 1). Invalid UTF-8 becomes U+FFFD and characters
  * XML 1.0 forbids are dropped; both are counted in D for a melding. Line
  * breaks become character references so that a block stays on one line. */
+/* What character c becomes, or NULL when it is written as it is. */
+static const char *
+escape_of(unsigned long c, int attr)
+{
+	switch (c) {
+	case '&': return "&amp;";
+	case '<': return "&lt;";
+	case '>': return "&gt;";
+	case '"': return attr ? "&quot;" : NULL;
+	case '\n': return "&#10;";
+	case '\r': return "&#13;";
+	case '\t': return attr ? "&#9;" : NULL;
+	default: return NULL;
+	}
+}
+
+/* The runs of characters written as they are go into b in one piece:
+ * appending them one at a time was 40 % of kst-xml's instructions. */
 static void
 put_escaped(struct buf *b, const char *s, size_t n, int attr)
 {
 	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0, len;
+	size_t i = 0, run = 0, len;	/* s[run..i) is still to be copied */
 	unsigned long c;
+	const char *rep;
 
 	while (i < n) {
 		len = utf8_decode(u + i, n - i, &c);
 		if (len == 0) {
-			buf_adds(b, "\xEF\xBF\xBD");
+			rep = "\xEF\xBF\xBD";
 			D.bad_utf8++;
-			i++;
-			continue;
-		}
-		if (!xml_legal(c)) {
+			len = 1;
+		} else if (!xml_legal(c)) {
+			rep = "";
 			D.illegal++;
+		} else if ((rep = escape_of(c, attr)) == NULL) {
 			i += len;
 			continue;
 		}
-		switch (c) {
-		case '&': buf_adds(b, "&amp;"); break;
-		case '<': buf_adds(b, "&lt;"); break;
-		case '>': buf_adds(b, "&gt;"); break;
-		case '"': buf_adds(b, attr ? "&quot;" : "\""); break;
-		case '\n': buf_adds(b, "&#10;"); break;
-		case '\r': buf_adds(b, "&#13;"); break;
-		case '\t': buf_adds(b, attr ? "&#9;" : "\t"); break;
-		default: buf_add(b, s + i, len);
-		}
+		buf_add(b, s + run, i - run);
+		buf_adds(b, rep);
 		i += len;
+		run = i;
 	}
+	buf_add(b, s + run, i - run);
 }
 
 static void
