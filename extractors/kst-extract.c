@@ -432,6 +432,21 @@ finite_or_zero(double v)
 	return v;
 }
 
+/* fmin and fmax are calls into libm (the compiler must keep their NaN
+ * rules); these are one instruction each, and the same for the finite
+ * numbers they see here: every coordinate went through finite_or_zero. */
+static double
+lesser(double a, double b)
+{
+	return a < b ? a : b;
+}
+
+static double
+greater(double a, double b)
+{
+	return a > b ? a : b;
+}
+
 /* ---- page text ---- */
 
 /* Decodes one UTF-8 sequence leniently: poppler may hand out encoded
@@ -580,6 +595,8 @@ is_space(gunichar c)
 static int
 is_dropped(gunichar c)
 {
+	if (c >= 0x20 && c < 0x7f)
+		return 0;	/* most glyphs: answered at once */
 	return (c < 0x20 && c != '\t') || (c >= 0x7f && c < 0xa0)
 	    || (c >= 0x200b && c <= 0x200d) || c == 0x2060
 	    || c == 0xfffe || c == 0xffff || c == 0xfeff;
@@ -618,7 +635,9 @@ add_cluster(struct line_text *lt, const struct glyph *g, size_t a, size_t b,
 	size_t i, from = lt->text.len;
 	char *nfc;
 
-	if (b - a == 1 && g[a].c < 0x300) {
+	if (b - a == 1 && g[a].c < 0x80) {
+		buf_addc(&lt->text, (char)g[a].c);
+	} else if (b - a == 1 && g[a].c < 0x300) {
 		buf_add(&lt->text, tmp, (size_t)g_unichar_to_utf8(g[a].c, tmp));
 	} else {
 		for (i = a; i < b; i++) {
@@ -642,25 +661,31 @@ add_cluster(struct line_text *lt, const struct glyph *g, size_t a, size_t b,
 	}
 }
 
+/* g's extent in direction d, growing in reading order. */
+static void
+along(const struct glyph *g, enum dir d, double *a1, double *a2)
+{
+	switch (d) {
+	case DIR_RIGHT: *a1 = g->x1; *a2 = g->x2; break;
+	case DIR_LEFT: *a1 = -g->x2; *a2 = -g->x1; break;
+	case DIR_DOWN: *a1 = g->y1; *a2 = g->y2; break;
+	case DIR_UP: *a1 = -g->y2; *a2 = -g->y1; break;
+	}
+}
+
 /* Puts g's box into the frame of direction d: "along" grows in reading
  * order, "across" grows from the top of the glyphs to their bottom, so the
- * baseline is near the across maximum whatever way the text runs. */
+ * baseline is near the across maximum whatever way the text runs (glyph
+ * tops point right in text running down, left in text running up). */
 static void
 to_frame(struct glyph *g, enum dir d)
 {
+	along(g, d, &g->a1, &g->a2);
 	switch (d) {
-	case DIR_RIGHT:
-		g->a1 = g->x1; g->a2 = g->x2; g->c1 = g->y1; g->c2 = g->y2;
-		break;
-	case DIR_LEFT:
-		g->a1 = -g->x2; g->a2 = -g->x1; g->c1 = -g->y2; g->c2 = -g->y1;
-		break;
-	case DIR_DOWN:		/* glyph tops point right */
-		g->a1 = g->y1; g->a2 = g->y2; g->c1 = -g->x2; g->c2 = -g->x1;
-		break;
-	case DIR_UP:		/* glyph tops point left */
-		g->a1 = -g->y2; g->a2 = -g->y1; g->c1 = g->x1; g->c2 = g->x2;
-		break;
+	case DIR_RIGHT: g->c1 = g->y1; g->c2 = g->y2; break;
+	case DIR_LEFT: g->c1 = -g->y2; g->c2 = -g->y1; break;
+	case DIR_DOWN: g->c1 = -g->x2; g->c2 = -g->x1; break;
+	case DIR_UP: g->c1 = g->x1; g->c2 = g->x2; break;
 	}
 	g->base = g->c2 - DESCENT_SHARE * (g->c2 - g->c1);
 }
@@ -699,11 +724,20 @@ narrow_space(const struct glyph *g, size_t i, size_t a, size_t b, double size)
 	if (p == a || q == b || g[p - 1].c == '\n' || g[q].c == '\n')
 		return 0;
 	p--;
-	overlap = fmin(g[p].c2, g[q].c2) - fmax(g[p].c1, g[q].c1);
-	if (overlap < 0.5 * fmin(g[p].c2 - g[p].c1, g[q].c2 - g[q].c1))
+	overlap = lesser(g[p].c2, g[q].c2) - greater(g[p].c1, g[q].c1);
+	if (overlap < 0.5 * lesser(g[p].c2 - g[p].c1, g[q].c2 - g[q].c1))
 		return 0;	/* not side by side */
 	gap = g[q].a1 - g[p].a2;
 	return gap < NARROW_SPACE_EMS * size && gap > -size;
+}
+
+/* A mark that combines with the character before it. None is below
+ * U+0300, which spares the lookup for most glyphs. */
+static int
+combines(gunichar c)
+{
+	return c >= 0x300 && !is_dropped(c) && !is_space(c)
+	    && g_unichar_combining_class(c) != 0;
 }
 
 /* Builds the text of glyphs [a, b): ligatures expanded, NFC, control
@@ -732,8 +766,7 @@ line_build(struct line_text *lt, const struct glyph *g, size_t a, size_t b,
 			lt->end[i - a] = lt->text.len;
 			continue;
 		}
-		while (j < b && !is_dropped(g[j].c) && !is_space(g[j].c)
-		    && g_unichar_combining_class(g[j].c) != 0)
+		while (j < b && combines(g[j].c))
 			j++;
 		add_cluster(lt, g, i, j, a);
 	}
@@ -948,8 +981,8 @@ line_format(const struct page_text *pt, size_t a, size_t b,
 		lf->font = "-";
 	}
 	lf->base = line_base(pt, a, b, lf->size);
-	lf->size_tol = fmax(0.25, 0.05 * lf->size);
-	lf->rise_tol = fmax(0.8, 0.12 * lf->size);
+	lf->size_tol = greater(0.25, 0.05 * lf->size);
+	lf->rise_tol = greater(0.8, 0.12 * lf->size);
 }
 
 /* A line whose glyphs all sit on one point shows nothing: text drawn at
@@ -963,8 +996,8 @@ zero_width(const struct page_text *pt, size_t a, size_t b)
 	for (i = a; i < b; i++) {
 		if (!printable(&pt->g[i]))
 			continue;
-		lo = fmin(lo, pt->g[i].a1);
-		hi = fmax(hi, pt->g[i].a2);
+		lo = lesser(lo, pt->g[i].a1);
+		hi = greater(hi, pt->g[i].a2);
 	}
 	return hi - lo < 0.01;
 }
@@ -994,8 +1027,8 @@ emit_line(FILE *out, int pageno, struct page_text *pt, size_t a,
 			x0 = g->x1; y0 = g->y1; x1 = g->x2; y1 = g->y2;
 			continue;
 		}
-		x0 = fmin(x0, g->x1); y0 = fmin(y0, g->y1);
-		x1 = fmax(x1, g->x2); y1 = fmax(y1, g->y2);
+		x0 = lesser(x0, g->x1); y0 = lesser(y0, g->y1);
+		x1 = greater(x1, g->x2); y1 = greater(y1, g->y2);
 	}
 	if (n == 0)
 		return 0;
@@ -1027,13 +1060,14 @@ emit_line(FILE *out, int pageno, struct page_text *pt, size_t a,
 static int
 column_gap(const struct page_text *pt, size_t i, size_t j)
 {
-	struct glyph p = pt->g[i], q = pt->g[j];
-	double size = p.face >= 0 ? pt->faces[p.face].size : 0;
-	double gap = fmax(GAP_MIN, GAP_EMS * size);
+	const struct glyph *p = &pt->g[i], *q = &pt->g[j];
+	double size = p->face >= 0 ? pt->faces[p->face].size : 0;
+	double gap = greater(GAP_MIN, GAP_EMS * size);
+	double p1, p2, q1, q2;
 
-	to_frame(&p, pt->dir);
-	to_frame(&q, pt->dir);
-	return q.a1 - p.a2 > gap || p.a1 - q.a2 > gap;
+	along(p, pt->dir, &p1, &p2);
+	along(q, pt->dir, &q1, &q2);
+	return q1 - p2 > gap || p1 - q2 > gap;
 }
 
 /* The direction most neighbouring glyphs on the page follow. */
