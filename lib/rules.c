@@ -1,4 +1,5 @@
 /* rules.c - reads and runs regex rule files (docs/rules.md). */
+#define _GNU_SOURCE		/* memmem */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
@@ -451,6 +452,26 @@ compile_tmpl(struct parser *p, const struct rule *r, struct rule_attr *a)
 	return 0;
 }
 
+/* Need words are found in an ASCII-lower-cased text: a capital or a
+ * non-ASCII letter (which (?i) may match in another case) in one would
+ * silently switch its rule off. */
+static int
+check_need(struct parser *p, struct rule *r)
+{
+	const struct rule_attr *a = rule_attr(r, "need");
+	const char *c;
+
+	if (a == NULL)
+		return 0;
+	for (c = a->text; *c; c++)
+		if ((*c >= 'A' && *c <= 'Z') || (unsigned char)*c > '~' ||
+		    ((unsigned char)*c < '!' && !is_blank(*c)))
+			return perr(p, "rule \"%s\": need words are ASCII without capitals",
+			    r->name);
+	r->need = a->text;
+	return 0;
+}
+
 static int
 compile_rule(struct parser *p, struct rule *r)
 {
@@ -479,7 +500,7 @@ compile_rule(struct parser *p, struct rule *r)
 	for (i = 0; i < r->nattr; i++)
 		if (compile_tmpl(p, r, &r->attr[i]) < 0)
 			return -1;
-	return 0;
+	return check_need(p, r);
 }
 
 static void
@@ -810,6 +831,42 @@ apply_filter(int f, struct buf *v)
 	buf_clear(v);
 	buf_add(v, buf_str(&o), o.len);
 	buf_free(&o);
+	return 0;
+}
+
+void
+rule_need_text(const char *s, size_t len, struct buf *lower)
+{
+	size_t i, bad;
+
+	buf_clear(lower);
+	if (memmem(s, len, "\xc5\xbf", 2) != NULL ||	/* long s */
+	    memmem(s, len, "\xe2\x84\xaa", 3) != NULL)	/* Kelvin sign */
+		return;
+	/* Text rule_next refuses (-1) must still reach every rule, so that a
+	 * program reports it as it did before need words. */
+	if ((len && ((unsigned char)s[0] & 0xc0) == 0x80) ||
+	    !utf8_valid((const unsigned char *)s, len, &bad))
+		return;
+	for (i = 0; i < len; i++)
+		buf_addc(lower, (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]));
+}
+
+int
+rule_may_match(const struct rule *r, const struct buf *lower)
+{
+	const char *w = r->need;
+
+	if (w == NULL || lower->len == 0)
+		return 1;
+	while (*w) {
+		size_t n = strcspn(w, " \t");
+
+		if (n && memmem(lower->s, lower->len, w, n) != NULL)
+			return 1;
+		w += n;
+		w += strspn(w, " \t");
+	}
 	return 0;
 }
 

@@ -40,6 +40,7 @@ struct rule {
 	void *re;		/* pcre2_code * */
 	int jit;		/* JIT-compiled (or tried): see RULES_JIT_MIN */
 	size_t scanned;		/* subject bytes scanned so far, for the JIT */
+	const char *need;	/* the "need" words, or NULL: see rule_may_match */
 	const char *file;	/* owned by the ruleset */
 	unsigned long line;
 };
@@ -98,6 +99,18 @@ int rule_next(struct ruleset *rs, struct rule *r, const char *s,
 /* Replaces every byte of b that is not part of valid UTF-8 (or is NUL) with
  * U+FFFD, so that rules can run over text from an untrusted stream. */
 void utf8_repair(struct buf *b);
+
+/* A rule's "need" key lists words (ASCII without capitals, separated by
+ * blanks) one of which every text the pattern matches holds, in any case.
+ * Most rules match few texts, and a pattern that fails still costs a scan;
+ * need words let a program skip a rule with a memmem. rule_need_text makes
+ * the ASCII-lower-cased copy of a text that rule_may_match searches (left
+ * empty when the text holds the long s or the Kelvin sign, which (?i) folds
+ * to s and k: then every rule may match). rule_may_match is 1 when r has no
+ * need words or one of them occurs in lower. Skipping a rule is only sound
+ * for a match that lies wholly in the lower-cased text. */
+void rule_need_text(const char *s, size_t len, struct buf *lower);
+int rule_may_match(const struct rule *r, const struct buf *lower);
 
 /* Expands template a against the last match of rule_next (same subject).
  * Appends to out. Returns 0, or -1 when a filter rejected its input (for

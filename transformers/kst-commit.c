@@ -9,7 +9,6 @@
  * the fulfilment of an earlier one (nakoming). This program only splits
  * sentences and decides which rule wins; every cue, deadline and veto is a
  * pattern in transformers/rules/commitments.rules (docs/rules.md). */
-#define _GNU_SOURCE		/* memmem */
 #include "kst.h"
 #include "rules.h"
 #include "stream.h"
@@ -423,92 +422,21 @@ try_cue(struct ctx *c, struct rule *r, const char *s, size_t len,
 	return ok;
 }
 
-/* ---------------------------------------------------------------- need */
-
-/* Most sentences match no rule, and running a pattern that fails costs
- * about half a microsecond a rule a sentence, most of kst-commit's time.
- * A rule's "need" key lists words (lower-case ASCII) one of which any text
- * it matches contains; where none occurs, the rule cannot match and is not
- * run. The words are looked for in an ASCII-lower-cased copy of the
- * sentence, made once. */
-
-/* Under (?i) with UCP, "k" also matches the Kelvin sign and "s" the long
- * s, which ASCII lower-casing does not fold: a sentence holding either is
- * given to every rule. */
-static int
-has_odd_case(const char *s, size_t len)
-{
-	return memmem(s, len, "\xc5\xbf", 2) != NULL ||
-	    memmem(s, len, "\xe2\x84\xaa", 3) != NULL;
-}
-
-/* The sentence lower-cased for need words; empty when not to filter. */
-static void
-need_text(const char *s, size_t len, struct buf *lower)
-{
-	size_t i;
-
-	buf_clear(lower);
-	if (has_odd_case(s, len))
-		return;
-	for (i = 0; i < len; i++)
-		buf_addc(lower, (char)((s[i] >= 'A' && s[i] <= 'Z') ? s[i] + 32 : s[i]));
-}
-
-/* Whether rule r may match the sentence whose need_text is lower. */
-static int
-may_match(const struct rule *r, const struct buf *lower)
-{
-	const struct rule_attr *need = rule_attr(r, "need");
-	const char *w;
-
-	if (need == NULL || lower->len == 0)
-		return 1;
-	for (w = need->text; *w; ) {
-		size_t n = strcspn(w, " \t");
-
-		if (n && memmem(lower->s, lower->len, w, n) != NULL)
-			return 1;
-		w += n;
-		w += strspn(w, " \t");
-	}
-	return 0;
-}
-
-/* Need words are checked at start-up: a word the filter cannot find in a
- * lower-cased sentence would silently disable its rule. */
-static void
-check_needs(const struct ruleset *rs)
-{
-	size_t i;
-	const char *p;
-
-	for (i = 0; i < rs->n; i++) {
-		const struct rule_attr *need = rule_attr(&rs->rule[i], "need");
-
-		if (need == NULL)
-			continue;
-		for (p = need->text; *p; p++)
-			if (!(*p >= 'a' && *p <= 'z') && *p != ' ' && *p != '\t')
-				kst_die(KST_ERULES, "%s:%lu: rule \"%s\": need words "
-				    "are lower-case ASCII letters", rs->rule[i].file,
-				    rs->rule[i].line, rs->rule[i].name);
-	}
-}
-
 /* The first cue rule (file order) that holds for the sentence, unless a
- * "geen" rule vetoes it. Rules whose need words are absent are skipped:
- * they cannot match, and a rule that does not match has no other effect. */
+ * "geen" rule vetoes it. Most sentences match no rule, and a failing
+ * pattern costs about half a microsecond a rule a sentence: rules whose
+ * need words (docs/rules.md) are absent are skipped, as they cannot match
+ * and a rule that does not match has no other effect. */
 static int
 judge(struct ctx *c, const char *s, size_t len, struct verdict *v)
 {
 	size_t i;
 
-	need_text(s, len, &c->lower);
+	rule_need_text(s, len, &c->lower);
 	for (i = 0; i < c->rs.n; i++) {
 		struct rule *r = &c->rs.rule[i];
 
-		if (strcmp(r->kind, "geen") == 0 && may_match(r, &c->lower) &&
+		if (strcmp(r->kind, "geen") == 0 && rule_may_match(r, &c->lower) &&
 		    matches(c, r, s, len))
 			return 0;
 	}
@@ -518,7 +446,7 @@ judge(struct ctx *c, const char *s, size_t len, struct verdict *v)
 		if (strcmp(r->kind, "toezegging") != 0 &&
 		    strcmp(r->kind, "nakoming") != 0)
 			continue;
-		if (may_match(r, &c->lower) && try_cue(c, r, s, len, v))
+		if (rule_may_match(r, &c->lower) && try_cue(c, r, s, len, v))
 			return 1;
 	}
 	return 0;
@@ -804,7 +732,6 @@ main(int argc, char **argv)
 	memset(&c, 0, sizeof c);
 	in = rules_stage_open(argc, argv, "kst-commit", "commitments.rules", usage, &c.rs,
 	    &name);
-	check_needs(&c.rs);
 	/* Nothing is written until the whole input has been read: a broken
 	 * stream gives no partial output. */
 	if ((c.out = open_memstream(&outbuf, &outlen)) == NULL)

@@ -344,6 +344,8 @@ match_attrs(struct ruleset *rs, const struct rule *r, struct buf *attrs)
 	int rc = 0;
 
 	for (i = 0; i < r->nattr && rc == 0; i++) {
+		if (strcmp(r->attr[i].key, "need") == 0)
+			continue;	/* the rule reader's, not an attribute */
 		buf_clear(&one);
 		if (rule_expand(rs, &r->attr[i], &one) < 0) {
 			rc = -1;
@@ -393,16 +395,22 @@ add_cand(struct cands *cs, size_t start, size_t end, size_t rule,
 	(*n)++;
 }
 
-/* Every match of every rule in the stretch text[from..to). */
+/* Every match of every rule in the stretch text[from..to). A match lies
+ * wholly in the stretch (only lookarounds see past it), so a rule none of
+ * whose need words (docs/rules.md) occur there is not run: most rules
+ * match nothing in most blocks, and each failing scan costs. */
 static void
 run_rules(struct doc *d, struct ruleset *rs, const char *text, size_t from,
     size_t to, struct cands *cs)
 {
-	struct buf attrs = BUF_INIT;
+	struct buf attrs = BUF_INIT, lower = BUF_INIT;
 	size_t ri, off, start, end;
 	int rc;
 
+	rule_need_text(text + from, to - from, &lower);
 	for (ri = 0; ri < rs->n; ri++) {
+		if (!rule_may_match(&rs->rule[ri], &lower))
+			continue;
 		off = from;
 		while ((rc = rule_next(rs, &rs->rule[ri], text, to, &off,
 		    &start, &end)) == 1) {
@@ -416,6 +424,7 @@ run_rules(struct doc *d, struct ruleset *rs, const char *text, size_t from,
 			warn_limit(d, rs, ri);
 	}
 	buf_free(&attrs);
+	buf_free(&lower);
 }
 
 /* Longest first, then earliest, then the rule first in the file. */

@@ -281,6 +281,46 @@ test_find(void)
 	buf_free(&path);
 }
 
+/* need words: found in any ASCII case, never where they are absent; text
+ * with the long s or Kelvin sign, or invalid UTF-8, goes to every rule; a
+ * capital in a need word is an error at load time. */
+static void
+test_need(void)
+{
+	struct ruleset rs;
+	struct buf low = BUF_INIT;
+	const struct rule *url, *none;
+
+	rules_init(&rs);
+	CHECK(parse(&rs, "rule url u\n\tneed http www.\n\tmatch (?i)\\b(?:https?://|www\\.)\\S+\n"
+	    "rule any u\n\tmatch x\n") == 0);
+	url = &rs.rule[0];
+	none = &rs.rule[1];
+	CHECK(url->need != NULL && none->need == NULL);
+	rule_need_text("Zie WWW.Example.nl", 18, &low);
+	CHECK(strcmp(buf_str(&low), "zie www.example.nl") == 0);
+	CHECK(rule_may_match(url, &low) == 1);
+	rule_need_text("Zie HTTPS://x.nl", 16, &low);
+	CHECK(rule_may_match(url, &low) == 1);
+	rule_need_text("Geen adres hier", 15, &low);
+	CHECK(rule_may_match(url, &low) == 0);
+	CHECK(rule_may_match(none, &low) == 1);
+	rule_need_text("\xc5\xbf geen adres", 13, &low);	/* long s */
+	CHECK(low.len == 0 && rule_may_match(url, &low) == 1);
+	rule_need_text("\xe2\x84\xaa geen", 8, &low);	/* Kelvin sign */
+	CHECK(low.len == 0 && rule_may_match(url, &low) == 1);
+	rule_need_text("geen \xff adres", 12, &low);	/* invalid UTF-8 */
+	CHECK(low.len == 0 && rule_may_match(url, &low) == 1);
+	rule_need_text("\xa9 geen adres", 12, &low);	/* starts inside a character */
+	CHECK(low.len == 0 && rule_may_match(url, &low) == 1);
+	buf_free(&low);
+	rules_free(&rs);
+	CHECK(strcmp(parse_error("rule a b\n\tneed Www\n\tmatch x\n"),
+	    "t.rules:1: rule \"a\": need words are ASCII without capitals") == 0);
+	CHECK(strcmp(parse_error("rule a b\n\tneed w\xc3\xa9t\n\tmatch x\n"),
+	    "t.rules:1: rule \"a\": need words are ASCII without capitals") == 0);
+}
+
 int
 main(void)
 {
@@ -292,5 +332,6 @@ main(void)
 	test_hostile();
 	test_utf8();
 	test_find();
+	test_need();
 	return failed ? 1 : 0;
 }
