@@ -866,8 +866,10 @@ rule_need_text(const char *s, size_t len, struct buf *lower)
 	if ((len && ((unsigned char)s[0] & 0xc0) == 0x80) ||
 	    !utf8_valid((const unsigned char *)s, len, &bad))
 		return;
+	buf_add(lower, s, len);
 	for (i = 0; i < len; i++)
-		buf_addc(lower, (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]));
+		if (lower->s[i] >= 'A' && lower->s[i] <= 'Z')
+			lower->s[i] += 32;
 }
 
 int

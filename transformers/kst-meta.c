@@ -37,6 +37,8 @@ struct block {
 struct view {
 	char *scope;		/* "in|pages" as written in the rule */
 	struct buf text;
+	struct buf lower;	/* text for need words, made when first asked */
+	int lowered;
 };
 
 struct result {
@@ -142,7 +144,7 @@ in_scope(const char *scope, const struct block *b)
 
 /* The text a rule runs over: its blocks' texts, one after another, each
  * ended by a newline, so that (?m)^ and $ see block boundaries. */
-static const struct buf *
+static struct view *
 get_view(struct doc *d, const struct rule *r)
 {
 	const struct rule_attr *in = rule_attr(r, "in"), *pg = rule_attr(r, "pages");
@@ -156,12 +158,14 @@ get_view(struct doc *d, const struct rule *r)
 	for (i = 0; i < d->nview; i++)
 		if (strcmp(d->view[i].scope, key.s) == 0) {
 			buf_free(&key);
-			return &d->view[i].text;
+			return &d->view[i];
 		}
 	d->view = kst_xrealloc(d->view, (d->nview + 1) * sizeof(*d->view));
 	v = &d->view[d->nview++];
 	v->scope = buf_detach(&key);
 	memset(&v->text, 0, sizeof(v->text));
+	memset(&v->lower, 0, sizeof(v->lower));
+	v->lowered = 0;
 	for (i = 0; i < d->nblock; i++) {
 		const struct block *b = &d->block[i];
 
@@ -173,7 +177,7 @@ get_view(struct doc *d, const struct rule *r)
 		buf_addc(&v->text, '\n');
 	}
 	utf8_repair(&v->text);	/* the stream is untrusted; PCRE2 wants UTF-8 */
-	return &v->text;
+	return v;
 }
 
 static int
@@ -202,7 +206,7 @@ static int
 special_key(const char *key)
 {
 	return strcmp(key, "value") == 0 || strcmp(key, "in") == 0 ||
-	    strcmp(key, "pages") == 0;
+	    strcmp(key, "pages") == 0 || strcmp(key, "need") == 0;
 }
 
 static int
@@ -282,14 +286,24 @@ warn_limit(struct doc *d, const struct rule *r)
 	    r->name, r->file, r->line);
 }
 
-/* Runs one rule; returns how many results it gave. */
+/* Runs one rule; returns how many results it gave. A rule none of whose
+ * need words (docs/rules.md) occur in its view cannot match and is not run:
+ * most rules scan the whole first page or document for a label that is not
+ * there. */
 static int
 run_rule(struct doc *d, struct ruleset *rs, struct rule *r, int multi)
 {
-	const struct buf *view = get_view(d, r);
+	struct view *v = get_view(d, r);
+	const struct buf *view = &v->text;
 	size_t off = 0, start, end;
 	int rc, found = 0;
 
+	if (r->need && !v->lowered) {
+		rule_need_text(view->s ? view->s : "", view->len, &v->lower);
+		v->lowered = 1;
+	}
+	if (r->need && !rule_may_match(r, &v->lower))
+		return 0;
 	while ((rc = rule_next(rs, r, buf_str(view), view->len, &off,
 	    &start, &end)) == 1) {
 		found += take_match(d, rs, r, buf_str(view), start, end);
@@ -460,6 +474,7 @@ free_doc(struct doc *d)
 	for (i = 0; i < d->nview; i++) {
 		free(d->view[i].scope);
 		buf_free(&d->view[i].text);
+		buf_free(&d->view[i].lower);
 	}
 	for (i = 0; i < d->nres; i++) {
 		free(d->res[i].key);
