@@ -852,42 +852,76 @@ apply_filter(int f, struct buf *v)
 	return 0;
 }
 
+static unsigned
+pair_bit(unsigned char a, unsigned char b)
+{
+	return (a * 31u + b) % 4096u;
+}
+
 void
-rule_need_text(const char *s, size_t len, struct buf *lower)
+rule_need_text(const char *s, size_t len, struct need_text *t)
 {
 	size_t i, bad;
 
-	buf_clear(lower);
+	buf_clear(&t->lower);
+	memset(t->pairs, 0, sizeof t->pairs);
+	t->all = 1;
 	if (memmem(s, len, "\xc5\xbf", 2) != NULL ||	/* long s */
 	    memmem(s, len, "\xe2\x84\xaa", 3) != NULL)	/* Kelvin sign */
 		return;
-	/* Text rule_next refuses (-1) must still reach every rule, so that a
-	 * program reports it as it did before need words. */
 	if ((len && ((unsigned char)s[0] & 0xc0) == 0x80) ||
 	    !utf8_valid((const unsigned char *)s, len, &bad))
 		return;
-	buf_add(lower, s, len);
+	t->all = 0;
+	buf_add(&t->lower, s, len);
 	for (i = 0; i < len; i++)
-		if (lower->s[i] >= 'A' && lower->s[i] <= 'Z')
-			lower->s[i] += 32;
+		if (t->lower.s[i] >= 'A' && t->lower.s[i] <= 'Z')
+			t->lower.s[i] += 32;
+	for (i = 0; i + 1 < len; i++) {
+		unsigned k = pair_bit((unsigned char)t->lower.s[i],
+		    (unsigned char)t->lower.s[i + 1]);
+
+		t->pairs[k / 64] |= (uint64_t)1 << (k % 64);
+	}
+}
+
+/* Whether word w (n bytes) occurs in t: every pair of it must. */
+static int
+need_word_in(const struct need_text *t, const char *w, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n; i++) {
+		unsigned k = pair_bit((unsigned char)w[i], (unsigned char)w[i + 1]);
+
+		if (!(t->pairs[k / 64] & ((uint64_t)1 << (k % 64))))
+			return 0;
+	}
+	return memmem(t->lower.s, t->lower.len, w, n) != NULL;
 }
 
 int
-rule_may_match(const struct rule *r, const struct buf *lower)
+rule_may_match(const struct rule *r, const struct need_text *t)
 {
 	const char *w = r->need;
 
-	if (w == NULL || lower->len == 0)
+	if (w == NULL || t->all)
 		return 1;
 	while (*w) {
 		size_t n = strcspn(w, " \t");
 
-		if (n && memmem(lower->s, lower->len, w, n) != NULL)
+		if (n && need_word_in(t, w, n))
 			return 1;
 		w += n;
 		w += strspn(w, " \t");
 	}
 	return 0;
+}
+
+void
+need_text_free(struct need_text *t)
+{
+	buf_free(&t->lower);
 }
 
 int

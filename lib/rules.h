@@ -16,6 +16,7 @@
 #define KST_RULES_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #ifndef PCRE2_CODE_UNIT_WIDTH
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -103,14 +104,23 @@ void utf8_repair(struct buf *b);
 /* A rule's "need" key lists words (ASCII without capitals, separated by
  * blanks) one of which every text the pattern matches holds, in any case.
  * Most rules match few texts, and a pattern that fails still costs a scan;
- * need words let a program skip a rule with a memmem. rule_need_text makes
- * the ASCII-lower-cased copy of a text that rule_may_match searches (left
- * empty when the text holds the long s or the Kelvin sign, which (?i) folds
- * to s and k: then every rule may match). rule_may_match is 1 when r has no
- * need words or one of them occurs in lower. Skipping a rule is only sound
- * for a match that lies wholly in the lower-cased text. */
-void rule_need_text(const char *s, size_t len, struct buf *lower);
-int rule_may_match(const struct rule *r, const struct buf *lower);
+ * need words let a program skip a rule. rule_need_text prepares a text
+ * once: ASCII-lower-cased, with a bitmap of the byte pairs in it, so that
+ * most absent words are ruled out without a search. The text is left open
+ * to every rule (all = 1) when it holds the long s or the Kelvin sign,
+ * which (?i) folds to s and k, or when rule_next would refuse it as
+ * invalid UTF-8 (so that its warnings stay). rule_may_match is 1 when r
+ * has no need words or one of them occurs in t. Skipping a rule is only
+ * sound for a match that lies wholly in the prepared text. */
+struct need_text {
+	struct buf lower;
+	int all;
+	uint64_t pairs[64];	/* bit (a * 31 + b) % 4096 for each pair ab */
+};
+#define NEED_TEXT_INIT { BUF_INIT, 1, { 0 } }
+void rule_need_text(const char *s, size_t len, struct need_text *t);
+int rule_may_match(const struct rule *r, const struct need_text *t);
+void need_text_free(struct need_text *t);
 
 /* Expands template a against the last match of rule_next (same subject).
  * Appends to out. Returns 0, or -1 when a filter rejected its input (for

@@ -44,7 +44,7 @@ struct ctx {
 	struct pending blk;
 	FILE *out;
 	struct buf vervolg;	/* the sentence after the one being judged */
-	struct buf lower;	/* the sentence judged, for need words */
+	struct need_text need;	/* the sentence judged, for need words */
 	struct {		/* the untagged last sentence of the previous body
 				 * block: its next sentence starts the next block */
 		char *id;
@@ -432,11 +432,11 @@ judge(struct ctx *c, const char *s, size_t len, struct verdict *v)
 {
 	size_t i;
 
-	rule_need_text(s, len, &c->lower);
+	rule_need_text(s, len, &c->need);
 	for (i = 0; i < c->rs.n; i++) {
 		struct rule *r = &c->rs.rule[i];
 
-		if (strcmp(r->kind, "geen") == 0 && rule_may_match(r, &c->lower) &&
+		if (strcmp(r->kind, "geen") == 0 && rule_may_match(r, &c->need) &&
 		    matches(c, r, s, len))
 			return 0;
 	}
@@ -446,7 +446,7 @@ judge(struct ctx *c, const char *s, size_t len, struct verdict *v)
 		if (strcmp(r->kind, "toezegging") != 0 &&
 		    strcmp(r->kind, "nakoming") != 0)
 			continue;
-		if (rule_may_match(r, &c->lower) && try_cue(c, r, s, len, v))
+		if (rule_may_match(r, &c->need) && try_cue(c, r, s, len, v))
 			return 1;
 	}
 	return 0;
@@ -748,7 +748,7 @@ main(int argc, char **argv)
 	free(c.functie);
 	free(c.gaveup);
 	buf_free(&c.vervolg);
-	buf_free(&c.lower);
+	need_text_free(&c.need);
 	drop_carry(&c);
 	buf_free(&c.carry.clean);
 	reader_free(&r);

@@ -37,7 +37,7 @@ struct block {
 struct view {
 	char *scope;		/* "in|pages" as written in the rule */
 	struct buf text;
-	struct buf lower;	/* text for need words, made when first asked */
+	struct need_text need;	/* text for need words, made when first asked */
 	int lowered;
 };
 
@@ -164,7 +164,7 @@ get_view(struct doc *d, const struct rule *r)
 	v = &d->view[d->nview++];
 	v->scope = buf_detach(&key);
 	memset(&v->text, 0, sizeof(v->text));
-	memset(&v->lower, 0, sizeof(v->lower));
+	memset(&v->need, 0, sizeof(v->need));
 	v->lowered = 0;
 	for (i = 0; i < d->nblock; i++) {
 		const struct block *b = &d->block[i];
@@ -299,10 +299,10 @@ run_rule(struct doc *d, struct ruleset *rs, struct rule *r, int multi)
 	int rc, found = 0;
 
 	if (r->need && !v->lowered) {
-		rule_need_text(view->s ? view->s : "", view->len, &v->lower);
+		rule_need_text(view->s ? view->s : "", view->len, &v->need);
 		v->lowered = 1;
 	}
-	if (r->need && !rule_may_match(r, &v->lower))
+	if (r->need && !rule_may_match(r, &v->need))
 		return 0;
 	while ((rc = rule_next(rs, r, buf_str(view), view->len, &off,
 	    &start, &end)) == 1) {
@@ -474,7 +474,7 @@ free_doc(struct doc *d)
 	for (i = 0; i < d->nview; i++) {
 		free(d->view[i].scope);
 		buf_free(&d->view[i].text);
-		buf_free(&d->view[i].lower);
+		need_text_free(&d->view[i].need);
 	}
 	for (i = 0; i < d->nres; i++) {
 		free(d->res[i].key);

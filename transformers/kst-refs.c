@@ -403,13 +403,14 @@ static void
 run_rules(struct doc *d, struct ruleset *rs, const char *text, size_t from,
     size_t to, struct cands *cs)
 {
-	struct buf attrs = BUF_INIT, lower = BUF_INIT;
+	struct buf attrs = BUF_INIT;
+	struct need_text need = NEED_TEXT_INIT;
 	size_t ri, off, start, end;
 	int rc;
 
-	rule_need_text(text + from, to - from, &lower);
+	rule_need_text(text + from, to - from, &need);
 	for (ri = 0; ri < rs->n; ri++) {
-		if (!rule_may_match(&rs->rule[ri], &lower))
+		if (!rule_may_match(&rs->rule[ri], &need))
 			continue;
 		off = from;
 		while ((rc = rule_next(rs, &rs->rule[ri], text, to, &off,
@@ -424,7 +425,7 @@ run_rules(struct doc *d, struct ruleset *rs, const char *text, size_t from,
 			warn_limit(d, rs, ri);
 	}
 	buf_free(&attrs);
-	buf_free(&lower);
+	need_text_free(&need);
 }
 
 /* Longest first, then earliest, then the rule first in the file. */

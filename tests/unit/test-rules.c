@@ -288,7 +288,7 @@ static void
 test_need(void)
 {
 	struct ruleset rs;
-	struct buf low = BUF_INIT;
+	struct need_text low = NEED_TEXT_INIT;
 	const struct rule *url, *none;
 
 	rules_init(&rs);
@@ -298,22 +298,24 @@ test_need(void)
 	none = &rs.rule[1];
 	CHECK(url->need != NULL && none->need == NULL);
 	rule_need_text("Zie WWW.Example.nl", 18, &low);
-	CHECK(strcmp(buf_str(&low), "zie www.example.nl") == 0);
+	CHECK(low.all == 0 && strcmp(buf_str(&low.lower), "zie www.example.nl") == 0);
 	CHECK(rule_may_match(url, &low) == 1);
 	rule_need_text("Zie HTTPS://x.nl", 16, &low);
 	CHECK(rule_may_match(url, &low) == 1);
+	rule_need_text("htt ttp www", 11, &low);	/* every pair of "http", not the word */
+	CHECK(rule_may_match(url, &low) == 0);
 	rule_need_text("Geen adres hier", 15, &low);
 	CHECK(rule_may_match(url, &low) == 0);
 	CHECK(rule_may_match(none, &low) == 1);
 	rule_need_text("\xc5\xbf geen adres", 13, &low);	/* long s */
-	CHECK(low.len == 0 && rule_may_match(url, &low) == 1);
+	CHECK(low.all == 1 && rule_may_match(url, &low) == 1);
 	rule_need_text("\xe2\x84\xaa geen", 8, &low);	/* Kelvin sign */
-	CHECK(low.len == 0 && rule_may_match(url, &low) == 1);
+	CHECK(low.all == 1 && rule_may_match(url, &low) == 1);
 	rule_need_text("geen \xff adres", 12, &low);	/* invalid UTF-8 */
-	CHECK(low.len == 0 && rule_may_match(url, &low) == 1);
+	CHECK(low.all == 1 && rule_may_match(url, &low) == 1);
 	rule_need_text("\xa9 geen adres", 12, &low);	/* starts inside a character */
-	CHECK(low.len == 0 && rule_may_match(url, &low) == 1);
-	buf_free(&low);
+	CHECK(low.all == 1 && rule_may_match(url, &low) == 1);
+	need_text_free(&low);
 	rules_free(&rs);
 	CHECK(strcmp(parse_error("rule a b\n\tneed Www\n\tmatch x\n"),
 	    "t.rules:1: rule \"a\": need words are ASCII without capitals") == 0);
