@@ -110,6 +110,24 @@ check_contains "OCR scan: text layer" "$TMP/scan.kst" "verzoekt de regering om m
 # --- text normalisation, runs and columns on a hand-made PDF
 "$EXTRACT" "$BAD/text.pdf" >"$TMP/text.kst"
 check "fixture: whole stream as expected" cmp -s "$TMP/text.kst" tests/expected/extract-text.kst
+
+# --- whole streams of a real letter and a rotated page, pinned: the
+# extractor writes its numbers itself, not with printf, and must write the
+# same bytes printf's "%.2f" did (the expected files came from the printf
+# version). Every number has two decimals, and none is "-0.00".
+"$EXTRACT" fixtures/seed-kst-34843-45.pdf >"$TMP/seed.kst"
+check "seed letter: whole stream as expected" cmp -s "$TMP/seed.kst" tests/expected/extract-seed.kst
+"$EXTRACT" "$BAD/rotated.pdf" >"$TMP/rotated.kst"
+check "rotated page: whole stream as expected" cmp -s "$TMP/rotated.kst" tests/expected/extract-rotated.kst
+check_eq "numbers: two decimals, never -0.00" "$(cat "$TMP/seed.kst" "$TMP/rotated.kst" \
+    "$TMP/bnc.kst" "$TMP/text.kst" | LC_ALL=C awk -F'\t' '
+	$1 == "page" { from = 3; to = 4 }
+	$1 == "line" { from = 3; to = 8 }
+	$1 == "run" { from = 4; to = 5 }
+	$1 != "page" && $1 != "line" && $1 != "run" { next }
+	{ for (i = from; i <= to; i++)
+		if ($i !~ /^-?[0-9]+\.[0-9][0-9]$/ || $i == "-0.00") bad++ }
+	END { print bad + 0 }')" 0
 check_contains "ligatures expanded, accent composed (NFC)" "$TMP/text.kst" \
 	"$(printf '\tEffici\303\253nt en affluent')"
 check_contains "zero-width space dropped" "$TMP/text.kst" "$(printf '\tnr. 143 Kamerstuk\n')"
