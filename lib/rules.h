@@ -64,9 +64,11 @@ struct ruleset {
 /* A rule is JIT-compiled once it has scanned this many subject bytes in all
  * (many short sentences count as much as one long block). JIT-compiling all
  * of meta.rules costs more (2-4 ms) than interpreting it over a one-page
- * document; 4 KiB was the fastest of 4, 8, 16 and 32 KiB for kst-commit and
- * kst-refs on the 15-page BNC-fiche (perf stat, 20 runs). */
-#define RULES_JIT_MIN (4u << 10)
+ * document. Since need words keep most rules off most texts, 16 KiB is the
+ * fastest of 4, 8, 16, 32 and 64 KiB and never: summed over the corpus and
+ * fixture documents, kst-meta + kst-refs + kst-commit 35.9 ms at 4 KiB,
+ * 34.3 ms at 16 KiB (perf stat, 20 runs each, three rounds). */
+#define RULES_JIT_MIN (16u << 10)
 
 void rules_init(struct ruleset *rs);
 void rules_free(struct ruleset *rs);
