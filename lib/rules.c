@@ -99,6 +99,10 @@ rule_free(struct rule *r)
 	free(r->name);
 	free(r->kind);
 	free(r->pattern);
+	for (i = 0; r->need && r->need[i]; i++)
+		free(r->need[i]);
+	free(r->need);
+	free(r->needlen);
 	if (r->re)
 		pcre2_code_free(r->re);
 	memset(r, 0, sizeof(*r));
@@ -470,6 +474,28 @@ compile_tmpl(struct parser *p, const struct rule *r, struct rule_attr *a)
 	return 0;
 }
 
+/* The words of a need key, split once: rule_may_match runs for every rule
+ * on every text. */
+static void
+split_need(struct rule *r, const char *text)
+{
+	size_t n = 0, len;
+
+	while (*text) {
+		text += strspn(text, " \t");
+		if ((len = strcspn(text, " \t")) == 0)
+			break;
+		r->need = kst_xrealloc(r->need, (n + 2) * sizeof(*r->need));
+		r->needlen = kst_xrealloc(r->needlen, (n + 1) * sizeof(*r->needlen));
+		r->need[n] = kst_xmalloc(len + 1);
+		memcpy(r->need[n], text, len);
+		r->need[n][len] = '\0';
+		r->needlen[n++] = len;
+		r->need[n] = NULL;
+		text += len;
+	}
+}
+
 /* Need words are found in an ASCII-lower-cased text: a capital or a
  * non-ASCII letter (which (?i) may match in another case) in one would
  * silently switch its rule off. */
@@ -486,7 +512,7 @@ check_need(struct parser *p, struct rule *r)
 		    ((unsigned char)*c < '!' && !is_blank(*c)))
 			return perr(p, "rule \"%s\": need words are ASCII without capitals",
 			    r->name);
-	r->need = a->text;
+	split_need(r, a->text);
 	return 0;
 }
 
@@ -903,18 +929,13 @@ need_word_in(const struct need_text *t, const char *w, size_t n)
 int
 rule_may_match(const struct rule *r, const struct need_text *t)
 {
-	const char *w = r->need;
+	size_t i;
 
-	if (w == NULL || t->all)
+	if (r->need == NULL || t->all)
 		return 1;
-	while (*w) {
-		size_t n = strcspn(w, " \t");
-
-		if (n && need_word_in(t, w, n))
+	for (i = 0; r->need[i]; i++)
+		if (need_word_in(t, r->need[i], r->needlen[i]))
 			return 1;
-		w += n;
-		w += strspn(w, " \t");
-	}
 	return 0;
 }
 

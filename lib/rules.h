@@ -41,7 +41,8 @@ struct rule {
 	void *re;		/* pcre2_code * */
 	int jit;		/* JIT-compiled (or tried): see RULES_JIT_MIN */
 	size_t scanned;		/* subject bytes scanned so far, for the JIT */
-	const char *need;	/* the "need" words, or NULL: see rule_may_match */
+	char **need;		/* the "need" words, NULL-ended, or NULL: see */
+	size_t *needlen;	/* rule_may_match; and their lengths */
 	const char *file;	/* owned by the ruleset */
 	unsigned long line;
 };
