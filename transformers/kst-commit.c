@@ -53,6 +53,10 @@ struct ctx {
 	} carry;
 	const struct rule **gaveup;	/* rules that hit the match limit */
 	size_t ngaveup;
+	struct rule **geen, **cue;	/* the vetoes and the cues (toezegging,
+					 * nakoming), in file order: sorted
+					 * out once, not per sentence */
+	size_t ngeen, ncue;
 };
 
 static void
@@ -433,23 +437,33 @@ judge(struct ctx *c, const char *s, size_t len, struct verdict *v)
 	size_t i;
 
 	rule_need_text(s, len, &c->need);
-	for (i = 0; i < c->rs.n; i++) {
-		struct rule *r = &c->rs.rule[i];
-
-		if (strcmp(r->kind, "geen") == 0 && rule_may_match(r, &c->need) &&
-		    matches(c, r, s, len))
+	for (i = 0; i < c->ngeen; i++)
+		if (rule_may_match(c->geen[i], &c->need) &&
+		    matches(c, c->geen[i], s, len))
 			return 0;
-	}
+	for (i = 0; i < c->ncue; i++)
+		if (rule_may_match(c->cue[i], &c->need) &&
+		    try_cue(c, c->cue[i], s, len, v))
+			return 1;
+	return 0;
+}
+
+static void
+sort_rules(struct ctx *c)
+{
+	size_t i;
+
+	c->geen = kst_xmalloc((c->rs.n + 1) * sizeof(*c->geen));
+	c->cue = kst_xmalloc((c->rs.n + 1) * sizeof(*c->cue));
 	for (i = 0; i < c->rs.n; i++) {
 		struct rule *r = &c->rs.rule[i];
 
-		if (strcmp(r->kind, "toezegging") != 0 &&
-		    strcmp(r->kind, "nakoming") != 0)
-			continue;
-		if (rule_may_match(r, &c->need) && try_cue(c, r, s, len, v))
-			return 1;
+		if (strcmp(r->kind, "geen") == 0)
+			c->geen[c->ngeen++] = r;
+		else if (strcmp(r->kind, "toezegging") == 0 ||
+		    strcmp(r->kind, "nakoming") == 0)
+			c->cue[c->ncue++] = r;
 	}
-	return 0;
 }
 
 static void
@@ -732,6 +746,7 @@ main(int argc, char **argv)
 	memset(&c, 0, sizeof c);
 	in = rules_stage_open(argc, argv, "kst-commit", "commitments.rules", usage, &c.rs,
 	    &name);
+	sort_rules(&c);
 	/* Nothing is written until the whole input has been read: a broken
 	 * stream gives no partial output. */
 	if ((c.out = open_memstream(&outbuf, &outlen)) == NULL)
@@ -747,6 +762,8 @@ main(int argc, char **argv)
 	free(outbuf);
 	free(c.functie);
 	free(c.gaveup);
+	free(c.geen);
+	free(c.cue);
 	buf_free(&c.vervolg);
 	need_text_free(&c.need);
 	drop_carry(&c);
