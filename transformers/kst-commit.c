@@ -245,6 +245,42 @@ sentence_end(const struct pending *b, size_t i, size_t *end, size_t *next)
 
 /* ---------------------------------------------------------------- rules */
 
+/* The start of the first footnote marker at or after byte i, or len. */
+static size_t
+next_marker(const struct pending *b, size_t i)
+{
+	size_t lo = 0, hi = b->nref;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (b->ref[mid].start < i)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < b->nref ? b->ref[lo].start : b->len;
+}
+
+/* How many bytes from s[i] (at least 1, at most to end) hold no space, no
+ * 0xc2 and no marker start after the first. */
+static size_t
+plain_run(const struct pending *b, size_t i, size_t end)
+{
+	size_t j = i + 1, stop = next_marker(b, i + 1);
+
+	if (stop < end)
+		end = stop;
+	while (j < end) {
+		unsigned char c = (unsigned char)b->text[j];
+
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == 0xc2)
+			break;
+		j++;
+	}
+	return j - i;
+}
+
 /* The sentence as rules see it: footnote markers left out, line breaks and
  * no-break spaces as plain spaces. */
 static void
@@ -265,7 +301,11 @@ clean_sentence(const struct pending *b, size_t start, size_t end,
 			i += w;
 			continue;
 		}
-		buf_addc(out, b->text[i++]);
+		/* Copied a run at a time: up to the next byte that may start
+		 * a space (0xc2: a no-break space) or a marker. */
+		w = plain_run(b, i, end);
+		buf_add(out, b->text + i, w);
+		i += w;
 	}
 	utf8_repair(out);
 }
