@@ -97,6 +97,16 @@ printf 'kst\t1\nblock\t1\tal\t1\t-\tZie dossier 36200 stuk 7.\n' >"$TMP/user.in"
 check_eq "a user's own rule (-r) tags too" \
 	"$("$REFS" -r "$TMP/user.rules" "$TMP/user.in" | grep verwijzing)" \
 	"$(printf 'tag\t1\t4\t24\tverwijzing\ttype=kamerstuk&parlId=kst-36200-7\trefs:mijn-dossier')"
+# need words (docs/rules.md): found in any case; not an attribute of the tag;
+# a stretch without them is not scanned, one with them is.
+printf 'rule mijn-dossier verwijzing\n\tneed dossier\n\ttype kamerstuk\n\tparlId kst-${d}-${n}\n\tmatch (?i)\\bdossier (?<d>\\d{5}) stuk (?<n>\\d+)\n' >"$TMP/need.rules"
+printf 'kst\t1\nblock\t1\tal\t1\t-\tZie DOSSIER 36200 stuk 7.\nblock\t2\tal\t1\t-\tZie map 36200 stuk 7.\n' >"$TMP/need.in"
+check_eq "need: a user's rule with need words tags in any case, and only that" \
+	"$("$REFS" -r "$TMP/need.rules" "$TMP/need.in" | grep verwijzing)" \
+	"$(printf 'tag\t1\t4\t24\tverwijzing\ttype=kamerstuk&parlId=kst-36200-7\trefs:mijn-dossier')"
+printf 'rule x verwijzing\n\tneed Dossier\n\tmatch dossier\n' >"$TMP/need.rules"
+check_status "need: a capital in a need word is a rule file error (exit 11)" 11 \
+	"$REFS" -r "$TMP/need.rules" tests/expected/refs-shapes.in
 printf 'kst\t1\nblock\t1\tal\t1\t-\tKamerstuk 31 015, nr. 202\nbroken\\q\n' >"$TMP/malformed.in"
 "$REFS" "$TMP/malformed.in" >"$TMP/malformed.out" 2>"$TMP/malformed.err"; st=$?
 check_eq "malformed stream: exit 9, nothing on stdout" "$st:$(wc -c <"$TMP/malformed.out" | tr -d ' ')" "9:0"
