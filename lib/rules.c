@@ -884,6 +884,17 @@ pair_bit(unsigned char a, unsigned char b)
 	return (a * 31u + b) % 4096u;
 }
 
+/* Whether the valid UTF-8 at s[i] is the long s (U+017F) or the Kelvin
+ * sign (U+212A), which (?i) folds to s and k. */
+static int
+odd_case_at(const char *s, size_t len, size_t i)
+{
+	const unsigned char *u = (const unsigned char *)s + i;
+
+	return (u[0] == 0xc5 && i + 1 < len && u[1] == 0xbf) ||
+	    (u[0] == 0xe2 && i + 2 < len && u[1] == 0x84 && u[2] == 0xaa);
+}
+
 void
 rule_need_text(const char *s, size_t len, struct need_text *t)
 {
@@ -892,23 +903,27 @@ rule_need_text(const char *s, size_t len, struct need_text *t)
 	buf_clear(&t->lower);
 	memset(t->pairs, 0, sizeof t->pairs);
 	t->all = 1;
-	if (memmem(s, len, "\xc5\xbf", 2) != NULL ||	/* long s */
-	    memmem(s, len, "\xe2\x84\xaa", 3) != NULL)	/* Kelvin sign */
-		return;
 	if ((len && ((unsigned char)s[0] & 0xc0) == 0x80) ||
 	    !utf8_valid((const unsigned char *)s, len, &bad))
 		return;
-	t->all = 0;
 	buf_add(&t->lower, s, len);
-	for (i = 0; i < len; i++)
-		if (t->lower.s[i] >= 'A' && t->lower.s[i] <= 'Z')
-			t->lower.s[i] += 32;
-	for (i = 0; i + 1 < len; i++) {
-		unsigned k = pair_bit((unsigned char)t->lower.s[i],
-		    (unsigned char)t->lower.s[i + 1]);
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)t->lower.s[i];
+		unsigned k;
 
-		t->pairs[k / 64] |= (uint64_t)1 << (k % 64);
+		if (c >= 0x80 && odd_case_at(s, len, i)) {
+			buf_clear(&t->lower);
+			memset(t->pairs, 0, sizeof t->pairs);
+			return;
+		}
+		if (c >= 'A' && c <= 'Z')
+			t->lower.s[i] = (char)(c += 32);
+		if (i > 0) {
+			k = pair_bit((unsigned char)t->lower.s[i - 1], c);
+			t->pairs[k / 64] |= (uint64_t)1 << (k % 64);
+		}
 	}
+	t->all = 0;
 }
 
 /* Whether word w (n bytes) occurs in t: every pair of it must. */
