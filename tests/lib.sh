@@ -30,3 +30,9 @@ check_eq() {
 check_contains() {
 	if grep -qF -- "$3" "$2"; then ok "$1"; else fail "$1: [$3] not in $2"; fi
 }
+# show_tags "KIND…" NL FILE…: each tag of those kinds with the text it covers
+# (tests/show-tags.awk), line breaks shown as NL.
+show_tags() {
+	kinds=$1 nl=$2; shift 2
+	LC_ALL=C awk -v kinds="$kinds" -v nl="$nl" -f tests/stream.awk -f tests/show-tags.awk "$@"
+}

@@ -20,28 +20,8 @@ if [ ! -x "$COMMIT" ]; then
 	exit 0
 fi
 
-# The commitment tags of a stream with the sentence they cover:
-# BLOCK KIND ATTRS RULE [SENTENCE]. LC_ALL=C: awk counts bytes, as offsets do.
-SHOW='
-function unesc(s,   o, i, c) {
-	o = ""
-	for (i = 1; i <= length(s); i++) {
-		c = substr(s, i, 1)
-		if (c == "\\") {
-			c = substr(s, ++i, 1)
-			c = c == "n" ? "\n" : c == "t" ? "\t" : c == "r" ? "\r" : c
-		}
-		o = o c
-	}
-	return o
-}
-BEGIN { FS = "\t" }
-$1 == "block" { text[$2] = unesc($6) }
-$1 == "tag" && ($5 == "toezegging" || $5 == "nakoming") {
-	s = substr(text[$2], $3 + 1, $4 - $3); gsub(/\n/, " ", s)
-	printf "%s\t%s\t%s\t%s\t[%s]\n", $2, $5, $6, $7, s
-}'
-show() { LC_ALL=C awk "$SHOW" "$@"; }
+# The commitment tags of a stream with the sentence they cover.
+show() { show_tags "toezegging nakoming" " " "$@"; }
 ours() { LC_ALL=C grep -P '^tag\t[^\t]*\t[^\t]*\t[^\t]*\t(toezegging|nakoming)\t' "$@"; }
 
 # ---------------------------------------------------------------- 1. hand-written streams

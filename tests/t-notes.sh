@@ -5,28 +5,8 @@ META=$KST_ROOT/transformers/kst-meta
 EXP=tests/expected
 TAB=$(printf '\t')
 
-# The nootref/noot tags of a stream, each with the bytes it covers (LC_ALL=C:
-# awk then counts bytes, as the stream's offsets do).
-SHOW='
-function unesc(s,   o, i, c) {
-	o = ""
-	for (i = 1; i <= length(s); i++) {
-		c = substr(s, i, 1)
-		if (c == "\\") {
-			c = substr(s, ++i, 1)
-			c = c == "n" ? "\n" : c == "t" ? "\t" : c == "r" ? "\r" : c
-		}
-		o = o c
-	}
-	return o
-}
-BEGIN { FS = "\t" }
-$1 == "block" { text[$2] = unesc($6) }
-$1 == "tag" && ($5 == "nootref" || $5 == "noot") {
-	s = substr(text[$2], $3 + 1, $4 - $3); gsub(/\n/, "|", s)
-	printf "%s\t%s\t%s\t%s\t[%s]\n", $2, $5, $6, $7, s
-}'
-show() { LC_ALL=C awk "$SHOW" "$@"; }
+# The nootref/noot tags of a stream, each with the bytes it covers.
+show() { show_tags "nootref noot" "|" "$@"; }
 
 # ---------------------------------------------------------------- interface
 check "--help exits 0" "$NOTES" --help
@@ -136,18 +116,6 @@ check_eq "hostile input: one marker linked" "$(grep -c "${TAB}nootref${TAB}" "$T
 # exact text (whitespace normalised; TEXT ending in … is a prefix) and that
 # it is linked to the marker right after the gold anchor text.
 GOLD='
-function unesc(s,   o, i, c) {
-	o = ""
-	for (i = 1; i <= length(s); i++) {
-		c = substr(s, i, 1)
-		if (c == "\\") {
-			c = substr(s, ++i, 1)
-			c = c == "n" ? "\n" : c == "t" ? "\t" : c == "r" ? "\r" : c
-		}
-		o = o c
-	}
-	return o
-}
 function norm(s) {
 	gsub("\302\240", " ", s); gsub(/[ \t\n\r]+/, " ", s)
 	sub(/^ /, "", s); sub(/ $/, "", s)
@@ -195,6 +163,7 @@ END {
 	}
 	printf "%s\t%d\t%d\t%d\t%d\n", doc, g, found, exact, linked
 }'
+printf '%s\n' "$GOLD" >"$TMP/gold.awk"
 
 chain() {	# pdf -> stream after kst-notes
 	if [ -x "$META" ]; then
@@ -221,7 +190,7 @@ real() {	# name pdf gold
 	chain "$pdf" 2>/dev/null | cmp -s - "$TMP/$name.stream" &&
 		ok "$name: byte-identical run after run" ||
 		fail "$name: output differs between two runs"
-	LC_ALL=C awk -v doc="$name" "$GOLD" "$gold" "$TMP/$name.stream" >"$TMP/$name.score"
+	LC_ALL=C awk -v doc="$name" -f tests/stream.awk -f "$TMP/gold.awk" "$gold" "$TMP/$name.stream" >"$TMP/$name.score"
 	grep '^#' "$TMP/$name.score"
 	set -- $(grep -v '^#' "$TMP/$name.score" | cut -f2-)
 	check_eq "$name: notes found ($2/$1)" "$2" "$1"
@@ -263,7 +232,7 @@ variants() {	# name pdf gold
 	for v in own-line own-block merged-lines merged-spaces; do
 		LC_ALL=C awk -v v=$v "$VARIANT" "$TMP/$name.meta" | "$NOTES" >"$TMP/$name.$v" 2>"$TMP/$name.$v.err" ||
 			{ fail "$name ($v): kst-notes failed: $(head -1 "$TMP/$name.$v.err")"; continue; }
-		LC_ALL=C awk -v doc="$name ($v)" "$GOLD" "$gold" "$TMP/$name.$v" >"$TMP/$name.$v.score"
+		LC_ALL=C awk -v doc="$name ($v)" -f tests/stream.awk -f "$TMP/gold.awk" "$gold" "$TMP/$name.$v" >"$TMP/$name.$v.score"
 		grep '^#' "$TMP/$name.$v.score"
 		set -- $(grep -v '^#' "$TMP/$name.$v.score" | cut -f2-)
 		check_eq "$name, layout variant $v: found/exact/linked $2/$3/$4 of $1" "$2 $3 $4" "$1 $1 $1"
