@@ -187,10 +187,11 @@ span_cmp(const void *a, const void *b)
 	return (x->end > y->end) - (x->end < y->end);
 }
 
-/* The footnote marker starting at byte i, if any (refs sorted by start:
- * a block may carry many, and this is asked for every byte). */
-static const struct span *
-marker_at(const struct pending *b, size_t i)
+/* The index of the first footnote marker starting at or after byte i
+ * (refs sorted by start: a block may carry many, and this is asked for
+ * every byte). */
+static size_t
+first_ref_from(const struct pending *b, size_t i)
 {
 	size_t lo = 0, hi = b->nref;
 
@@ -202,9 +203,18 @@ marker_at(const struct pending *b, size_t i)
 		else
 			hi = mid;
 	}
-	for (; lo < b->nref && b->ref[lo].start == i; lo++)
-		if (b->ref[lo].end > i)
-			return &b->ref[lo];
+	return lo;
+}
+
+/* The footnote marker starting at byte i, if any. */
+static const struct span *
+marker_at(const struct pending *b, size_t i)
+{
+	size_t k;
+
+	for (k = first_ref_from(b, i); k < b->nref && b->ref[k].start == i; k++)
+		if (b->ref[k].end > i)
+			return &b->ref[k];
 	return NULL;
 }
 
@@ -249,17 +259,9 @@ sentence_end(const struct pending *b, size_t i, size_t *end, size_t *next)
 static size_t
 next_marker(const struct pending *b, size_t i)
 {
-	size_t lo = 0, hi = b->nref;
+	size_t k = first_ref_from(b, i);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (b->ref[mid].start < i)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < b->nref ? b->ref[lo].start : b->len;
+	return k < b->nref ? b->ref[k].start : b->len;
 }
 
 /* How many bytes from s[i] (at least 1, at most to end) hold no space, no
